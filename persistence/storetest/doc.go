@@ -1,0 +1,27 @@
+// Package storetest is the conformance suite every persistence adapter must
+// pass. Adapters call Run from their own tests with a factory that returns a
+// fresh, empty store (its own database) for each subtest:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) persistence.Store {
+//			s := openEmptyStore(t) // registers Close and cleanup with t.Cleanup
+//			return s
+//		})
+//	}
+//
+// The suite checks the contract written in the doc comments of
+// persistence.Store: uniqueness enforced by the store (usernames, DM keys,
+// memberships, (conversation, seq), (conversation, sender, clientMsgId)),
+// ordered-prefix semantics of AppendMessages, refresh-token single use,
+// pagination, forward-only read markers, concurrent appenders racing for the
+// same seq, and round-trips of times (millisecond precision) and bodies.
+//
+// Every case calls t.Parallel and gets its own store, so cases never share
+// data and may run in any order. The suite never relies on one case's writes
+// in another. It creates a conversation before writing its members or
+// messages and a user before writing that user's refresh tokens, so adapters
+// may enforce those references.
+//
+// The package has no package-level state. Its only goroutines are the
+// appenders of the concurrency case, started and awaited inside that case.
+package storetest
