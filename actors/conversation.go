@@ -1,0 +1,170 @@
+package actors
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/cluster"
+
+	"github.com/actorchat/engine/persistence"
+)
+
+// conversation is the grain of one conversation. It owns the conversation's
+// members and last seq, and runs at most one store write at a time: sends
+// that arrive while a write is in flight queue up and go out together as the
+// next group commit, so a busy conversation writes in batches while every
+// sender is still acknowledged only after its message is stored.
+type conversation struct {
+	deps *Deps
+	id   string
+	log  *slog.Logger
+
+	loaded  bool
+	exists  bool
+	conv    persistence.Conversation
+	members map[string]persistence.Member
+	lastSeq int64
+
+	queue []queuedOp // requests not yet started, in arrival order
+	busy  bool       // a store write is in flight
+}
+
+// queuedOp is a request waiting for the grain's single writer.
+type queuedOp struct {
+	sender *actor.PID
+	msg    any
+	at     time.Time
+}
+
+// loadedState is the grain's state read from the store at activation.
+type loadedState struct {
+	conv    persistence.Conversation
+	members []persistence.Member
+	lastSeq int64
+	err     error
+}
+
+// NewConversationProps returns the props of the conversation grain kind.
+func NewConversationProps(deps *Deps) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor { return &conversation{deps: deps} })
+}
+
+// newConversationWithID returns props for a grain spawned outside the
+// cluster (tests that simulate a double activation).
+func newConversationWithID(deps *Deps, id string) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor { return &conversation{deps: deps, id: id} })
+}
+
+// Receive dispatches on the message type.
+func (g *conversation) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		if g.id != "" {
+			g.activate(ctx)
+		}
+	case *cluster.ClusterInit:
+		g.id = msg.Identity.Identity
+		g.activate(ctx)
+	case *loadedState:
+		g.onLoaded(ctx, msg)
+	case *PostMessage, *CreateConversation, *AddMember, *RemoveMember:
+		g.queue = append(g.queue, queuedOp{sender: ctx.Sender(), msg: msg, at: g.deps.Now()})
+		g.next(ctx)
+	case *commitDone:
+		g.onCommitDone(ctx, msg)
+	case *adminDone:
+		g.onAdminDone(ctx, msg)
+	case *actor.ReceiveTimeout:
+		if !g.busy && len(g.queue) == 0 {
+			ctx.Stop(ctx.Self())
+		}
+	}
+}
+
+func (g *conversation) activate(ctx actor.Context) {
+	g.log = g.deps.Log.With("conv_id", g.id)
+	g.deps.Metrics.GrainActivations.Inc()
+	ctx.SetReceiveTimeout(g.deps.Config.GrainIdleTimeout)
+	id, st, deps := g.id, g.deps.Store, g.deps
+	runAsync(ctx, func() any { return loadConversation(deps, st, id) })
+}
+
+func loadConversation(deps *Deps, st persistence.Store, id string) *loadedState {
+	c, cancel := deps.storeCtx()
+	defer cancel()
+	var out loadedState
+	out.conv, out.err = st.Conversation(c, id)
+	if out.err != nil {
+		return &out
+	}
+	if out.members, out.err = st.Members(c, id); out.err != nil {
+		return &out
+	}
+	out.lastSeq, out.err = st.LastSeq(c, id)
+	return &out
+}
+
+func (g *conversation) onLoaded(ctx actor.Context, s *loadedState) {
+	switch {
+	case s.err == nil:
+		g.exists = true
+		g.conv = s.conv
+		g.members = make(map[string]persistence.Member, len(s.members))
+		for _, m := range s.members {
+			g.members[m.UserID] = m
+		}
+		g.lastSeq = s.lastSeq
+	case errors.Is(s.err, persistence.ErrNotFound):
+		g.members = map[string]persistence.Member{}
+	default:
+		// Without its state the grain cannot order anything: refuse what is
+		// queued and stop, so the next request activates a fresh grain.
+		g.log.Warn("conversation load failed", "err", s.err)
+		for _, op := range g.queue {
+			g.replyError(ctx, op, CodeUnavailable)
+		}
+		g.queue = nil
+		ctx.Stop(ctx.Self())
+		return
+	}
+	g.loaded = true
+	g.next(ctx)
+}
+
+// next starts the next store write when none is in flight.
+func (g *conversation) next(ctx actor.Context) {
+	for g.loaded && !g.busy && len(g.queue) > 0 {
+		if _, ok := g.queue[0].msg.(*PostMessage); ok {
+			g.startCommit(ctx)
+			continue
+		}
+		op := g.queue[0]
+		g.queue = g.queue[1:]
+		g.startAdmin(ctx, op)
+	}
+}
+
+// replyError answers a queued request with an error code.
+func (g *conversation) replyError(ctx actor.Context, op queuedOp, code string) {
+	if op.sender == nil {
+		return
+	}
+	switch op.msg.(type) {
+	case *PostMessage:
+		ctx.Send(op.sender, &PostMessageResult{ErrorCode: code})
+	default:
+		ctx.Send(op.sender, &AdminResult{ErrorCode: code, ConversationId: g.id})
+	}
+}
+
+// broadcast sends msg to every node's hub.
+func (g *conversation) broadcast(ctx actor.Context, msg any) {
+	for _, hub := range g.deps.Hubs() {
+		ctx.Send(hub, msg)
+	}
+}
+
+func (g *conversation) String() string { return fmt.Sprintf("conversation(%s)", g.id) }

@@ -1,0 +1,118 @@
+package actors
+
+import (
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/actorchat/engine/persistence"
+)
+
+// commitDone reports a group commit back to its grain.
+type commitDone struct {
+	ops    []queuedOp
+	result commitResult
+}
+
+// startCommit takes the leading run of queued sends (up to MaxBatch), answers
+// the ones it must refuse, and persists the rest as one group commit.
+func (g *conversation) startCommit(ctx actor.Context) {
+	var ops []queuedOp
+	var msgs []persistence.Message
+	n := 0
+	for n < len(g.queue) && len(ops) < g.deps.Config.MaxBatch {
+		op := g.queue[n]
+		post, ok := op.msg.(*PostMessage)
+		if !ok {
+			break
+		}
+		n++
+		if code := g.checkPost(post); code != "" {
+			g.replyError(ctx, op, code)
+			continue
+		}
+		ops = append(ops, op)
+		msgs = append(msgs, persistence.Message{
+			ConversationID: g.id,
+			ID:             newID(),
+			Kind:           persistence.KindMessage,
+			SenderID:       post.SenderId,
+			ClientMsgID:    post.ClientMsgId,
+			Body:           post.Body,
+			CreatedAt:      op.at,
+		})
+	}
+	g.queue = g.queue[n:]
+	if len(ops) == 0 {
+		return
+	}
+	g.busy = true
+	deps, id, last := g.deps, g.id, g.lastSeq
+	runAsync(ctx, func() any {
+		c, cancel := deps.storeCtx()
+		defer cancel()
+		return &commitDone{ops: ops, result: commitBatch(c, deps.Store, id, msgs, last)}
+	})
+}
+
+// checkPost returns the code a send is refused with, or "".
+func (g *conversation) checkPost(p *PostMessage) string {
+	if !g.exists {
+		return CodeNotFound
+	}
+	if _, ok := g.members[p.SenderId]; !ok {
+		return CodeForbidden
+	}
+	if p.ClientMsgId == "" || p.Body == "" {
+		return CodeInvalid
+	}
+	return ""
+}
+
+// onCommitDone acknowledges every sender of the batch, then broadcasts what
+// was newly stored to the hubs, in seq order.
+func (g *conversation) onCommitDone(ctx actor.Context, d *commitDone) {
+	g.busy = false
+	r := d.result
+	if r.lastSeq > g.lastSeq {
+		g.lastSeq = r.lastSeq
+	}
+	if r.conflicts > 0 {
+		g.deps.Metrics.SeqConflicts.Add(float64(r.conflicts))
+		g.log.Warn("seq taken by another writer: concurrent activation", "conflicts", r.conflicts, "last_seq", r.lastSeq)
+	}
+	posted := &MessagesPosted{}
+	for i, o := range r.outcomes {
+		op := d.ops[i]
+		if o.code != "" {
+			g.replyError(ctx, op, o.code)
+			continue
+		}
+		cm := toChatMessage(o.msg)
+		if op.sender != nil {
+			ctx.Send(op.sender, &PostMessageResult{Message: cm, Duplicate: o.duplicate})
+		}
+		if !o.duplicate {
+			posted.Messages = append(posted.Messages, cm)
+		}
+	}
+	if n := len(posted.Messages); n > 0 {
+		g.deps.Metrics.MessagesPersisted.Add(float64(n))
+		g.deps.Metrics.BatchSize.Observe(float64(n))
+		g.deps.Metrics.PersistLatency.Observe(r.elapsed.Seconds())
+		g.broadcast(ctx, posted)
+	}
+	g.next(ctx)
+}
+
+// toChatMessage converts a stored message to its actor-message form.
+func toChatMessage(m persistence.Message) *ChatMessage {
+	return &ChatMessage{
+		ConversationId: m.ConversationID,
+		Seq:            m.Seq,
+		MessageId:      m.ID,
+		SenderId:       m.SenderID,
+		ClientMsgId:    m.ClientMsgID,
+		Body:           m.Body,
+		CreatedAtMs:    m.CreatedAt.UnixMilli(),
+		Kind:           string(m.Kind),
+	}
+}

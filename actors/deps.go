@@ -1,0 +1,134 @@
+package actors
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/google/uuid"
+
+	"github.com/actorchat/engine/persistence"
+)
+
+// Kind is the cluster kind name of conversation grains.
+const Kind = "conversation"
+
+// HubName is the actor name of the hub on every node.
+const HubName = "hub"
+
+// Config tunes the actors. The zero value of every field means the documented default.
+type Config struct {
+	// StoreTimeout bounds one store round (a batch write with its retries, a
+	// load). Default 5s.
+	StoreTimeout time.Duration
+	// MaxBatch caps how many sends one group commit writes. Default 256.
+	MaxBatch int
+	// GrainIdleTimeout stops a grain that received nothing for this long. Default 10m.
+	GrainIdleTimeout time.Duration
+	// RequestTimeout bounds a session's request to a grain. Default 5s.
+	RequestTimeout time.Duration
+	// SyncLimit caps how many messages one sync replays. Default 500.
+	SyncLimit int
+	// MaxMembers caps a conversation's members. Default 10000.
+	MaxMembers int
+}
+
+func (c Config) withDefaults() Config {
+	if c.StoreTimeout <= 0 {
+		c.StoreTimeout = 5 * time.Second
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 256
+	}
+	if c.GrainIdleTimeout <= 0 {
+		c.GrainIdleTimeout = 10 * time.Minute
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 5 * time.Second
+	}
+	if c.SyncLimit <= 0 {
+		c.SyncLimit = 500
+	}
+	if c.MaxMembers <= 0 {
+		c.MaxMembers = 10000
+	}
+	return c
+}
+
+// Validate reports settings that cannot work.
+func (c Config) Validate() error {
+	if c.SyncLimit > persistence.MaxPageLimit {
+		return fmt.Errorf("actors: SyncLimit %d above the store's page cap %d", c.SyncLimit, persistence.MaxPageLimit)
+	}
+	return nil
+}
+
+// Deps is what the actors of one node share. Build it once per node.
+type Deps struct {
+	Store   persistence.Store
+	Log     *slog.Logger
+	Metrics *Metrics
+	Config  Config
+	// Hubs returns the PIDs of every node's hub, this node's included. The
+	// cluster bootstrap sets it from the member list.
+	Hubs func() []*actor.PID
+	// Grain returns a grain's PID for a conversation, or nil when the cluster
+	// cannot place it now. It may block; sessions call it off their mailbox.
+	Grain func(conversationID string) *actor.PID
+	// Encode turns a message into the wire frame every receiver on this node
+	// gets; the hub calls it once per message. Nil: sessions' connections
+	// encode deliveries themselves.
+	Encode func(*ChatMessage) []byte
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// NewDeps fills defaults and validates.
+func NewDeps(d Deps) (*Deps, error) {
+	if d.Store == nil {
+		return nil, fmt.Errorf("actors: Deps.Store is required")
+	}
+	d.Config = d.Config.withDefaults()
+	if err := d.Config.Validate(); err != nil {
+		return nil, err
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics(nil)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Hubs == nil {
+		d.Hubs = func() []*actor.PID { return nil }
+	}
+	return &d, nil
+}
+
+// storeCtx returns a context bounded by the store timeout.
+func (d *Deps) storeCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d.Config.StoreTimeout)
+}
+
+// newID returns a new globally unique, time-ordered id.
+func newID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
+}
+
+// runAsync runs work off the actor's mailbox and sends its result back to
+// the actor as a message. work must not touch actor state.
+func runAsync(ctx actor.Context, work func() any) {
+	self := ctx.Self()
+	sys := ctx.ActorSystem()
+	go func() {
+		sys.Root.Send(self, work())
+	}()
+}

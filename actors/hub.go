@@ -1,0 +1,148 @@
+package actors
+
+import (
+	"fmt"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// hub is the per-node fan-out point. Grains broadcast persisted batches and
+// membership changes to every node's hub; the hub knows which of its node's
+// sessions follow which conversation and which user each belongs to.
+// A message is encoded to its wire frame once per node, here, and the same
+// bytes go to every local receiver.
+type hub struct {
+	deps     *Deps
+	byConv   map[string]map[string]*actor.PID // conversation -> session id -> session
+	byUser   map[string]map[string]*actor.PID // user -> session id -> session
+	sessions map[string]*hubEntry             // session id -> what it follows
+}
+
+type hubEntry struct {
+	user  string
+	convs map[string]struct{}
+}
+
+// registerSession asks the hub to route a session's conversations to it.
+type registerSession struct {
+	session *actor.PID
+	userID  string
+	convs   []string
+}
+
+// sessionRegistered confirms registerSession: live delivery has begun.
+type sessionRegistered struct{}
+
+// unregisterSession removes a session from every index.
+type unregisterSession struct{ session *actor.PID }
+
+// joined tells a session its user became a member of a conversation.
+type joined struct {
+	conversationID string
+	lastSeq        int64
+}
+
+// left tells a session its user is no longer a member of a conversation.
+type left struct{ conversationID string }
+
+// SpawnHub starts this node's hub under the name HubName.
+func SpawnHub(sys *actor.ActorSystem, deps *Deps) (*actor.PID, error) {
+	props := actor.PropsFromProducer(func() actor.Actor {
+		return &hub{
+			deps:     deps,
+			byConv:   map[string]map[string]*actor.PID{},
+			byUser:   map[string]map[string]*actor.PID{},
+			sessions: map[string]*hubEntry{},
+		}
+	})
+	pid, err := sys.Root.SpawnNamed(props, HubName)
+	if err != nil {
+		return nil, fmt.Errorf("spawn hub: %w", err)
+	}
+	return pid, nil
+}
+
+// Receive dispatches on the message type.
+func (h *hub) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *registerSession:
+		h.onRegister(ctx, msg)
+	case *unregisterSession:
+		h.onUnregister(msg)
+	case *MessagesPosted:
+		h.onPosted(ctx, msg)
+	case *MembershipChanged:
+		h.onMembership(ctx, msg)
+	}
+}
+
+func (h *hub) onRegister(ctx actor.Context, r *registerSession) {
+	e := &hubEntry{user: r.userID, convs: make(map[string]struct{}, len(r.convs))}
+	h.sessions[r.session.Id] = e
+	addIndex(h.byUser, r.userID, r.session)
+	for _, c := range r.convs {
+		e.convs[c] = struct{}{}
+		addIndex(h.byConv, c, r.session)
+	}
+	ctx.Send(r.session, &sessionRegistered{})
+}
+
+func (h *hub) onUnregister(u *unregisterSession) {
+	e, ok := h.sessions[u.session.Id]
+	if !ok {
+		return
+	}
+	delete(h.sessions, u.session.Id)
+	removeIndex(h.byUser, e.user, u.session.Id)
+	for c := range e.convs {
+		removeIndex(h.byConv, c, u.session.Id)
+	}
+}
+
+func (h *hub) onPosted(ctx actor.Context, p *MessagesPosted) {
+	for _, m := range p.Messages {
+		subs := h.byConv[m.ConversationId]
+		if len(subs) == 0 {
+			continue
+		}
+		d := &Delivery{Msg: m}
+		if h.deps.Encode != nil {
+			d.Frame = h.deps.Encode(m)
+		}
+		for _, s := range subs {
+			ctx.Send(s, d)
+		}
+	}
+}
+
+func (h *hub) onMembership(ctx actor.Context, m *MembershipChanged) {
+	for id, s := range h.byUser[m.UserId] {
+		e := h.sessions[id]
+		if m.Added {
+			e.convs[m.ConversationId] = struct{}{}
+			addIndex(h.byConv, m.ConversationId, s)
+			ctx.Send(s, &joined{conversationID: m.ConversationId, lastSeq: m.LastSeq})
+			continue
+		}
+		delete(e.convs, m.ConversationId)
+		removeIndex(h.byConv, m.ConversationId, id)
+		ctx.Send(s, &left{conversationID: m.ConversationId})
+	}
+}
+
+func addIndex(idx map[string]map[string]*actor.PID, key string, pid *actor.PID) {
+	set := idx[key]
+	if set == nil {
+		set = map[string]*actor.PID{}
+		idx[key] = set
+	}
+	set[pid.Id] = pid
+}
+
+func removeIndex(idx map[string]map[string]*actor.PID, key, id string) {
+	set := idx[key]
+	delete(set, id)
+	if len(set) == 0 {
+		delete(idx, key)
+	}
+}

@@ -1,0 +1,228 @@
+package actors
+
+import (
+	"log/slog"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// session is the actor of one WebSocket connection. It follows every
+// conversation its user belongs to and guarantees, per conversation and per
+// connection, that live messages go out in seq order and never twice:
+// it remembers the highest seq delivered, drops what is at or below it, and
+// repairs a jump from the store before going on.
+type session struct {
+	deps   *Deps
+	userID string
+	conn   Conn
+	log    *slog.Logger
+
+	ready   bool
+	waiting []any // client requests received before ready, in order
+	convs   map[string]*convState
+	grains  map[string]*actor.PID    // resolved grain PIDs
+	parked  map[string][]*ClientSend // sends waiting for their grain's PID
+	closing bool
+}
+
+// convState is what a session tracks for one conversation.
+//
+// The messages delivered on this connection are exactly the seqs in (low, last]:
+// live delivery extends last, sync replay lowers low.
+type convState struct {
+	low, last int64
+	filling   bool          // a gap repair (or the initial baseline) is in flight
+	pending   []*Delivery   // live deliveries held while filling
+	acceptGap bool          // the last repair found nothing: take the next jump as is
+	syncing   bool          // a sync replay is in flight
+	syncQueue []*ClientSync // syncs waiting for it, in order
+}
+
+// SpawnSession starts the session actor of one authenticated connection.
+func SpawnSession(sys *actor.ActorSystem, deps *Deps, userID, connID string, conn Conn) *actor.PID {
+	props := actor.PropsFromProducer(func() actor.Actor {
+		return &session{
+			deps:   deps,
+			userID: userID,
+			conn:   conn,
+			log:    deps.Log.With("user_id", userID, "conn_id", connID),
+			convs:  map[string]*convState{},
+			grains: map[string]*actor.PID{},
+			parked: map[string][]*ClientSend{},
+		}
+	})
+	return sys.Root.Spawn(props)
+}
+
+type membershipsLoaded struct {
+	convs []string
+	err   error
+}
+
+type baselinesLoaded struct {
+	last map[string]int64
+	err  error
+}
+
+// Receive dispatches on the message type.
+func (s *session) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		s.deps.Metrics.Sessions.Inc()
+		s.loadMemberships(ctx)
+	case *actor.Stopped:
+		s.deps.Metrics.Sessions.Dec()
+		ctx.Send(s.hub(ctx), &unregisterSession{session: ctx.Self()})
+	case *membershipsLoaded:
+		s.onMemberships(ctx, msg)
+	case *sessionRegistered:
+		s.loadBaselines(ctx)
+	case *baselinesLoaded:
+		s.onBaselines(ctx, msg)
+	case *Delivery:
+		s.onDelivery(ctx, msg)
+	case *fillDone:
+		s.onFillDone(ctx, msg)
+	case *joined:
+		s.onJoined(msg)
+	case *left:
+		s.onLeft(msg)
+	case *ClientSend, *ClientSync, *ClientHistory:
+		s.onClient(ctx, msg)
+	case *grainResolved:
+		s.onGrainResolved(ctx, msg)
+	case *syncDone:
+		s.onSyncDone(ctx, msg)
+	case *historyDone:
+		s.onHistoryDone(ctx, msg)
+	case *ConnClosed:
+		ctx.Stop(ctx.Self())
+	}
+}
+
+func (s *session) hub(ctx actor.Context) *actor.PID {
+	return actor.NewPID(ctx.ActorSystem().Address(), HubName)
+}
+
+func (s *session) loadMemberships(ctx actor.Context) {
+	deps, user := s.deps, s.userID
+	runAsync(ctx, func() any {
+		c, cancel := deps.storeCtx()
+		defer cancel()
+		ms, err := deps.Store.UserMemberships(c, user)
+		out := &membershipsLoaded{err: err}
+		for _, m := range ms {
+			out.convs = append(out.convs, m.ConversationID)
+		}
+		return out
+	})
+}
+
+// onMemberships registers with the hub first and reads the baselines only
+// once the hub confirms, so no message persisted in between goes unseen:
+// it is either at or below the baseline or delivered live.
+func (s *session) onMemberships(ctx actor.Context, m *membershipsLoaded) {
+	if m.err != nil {
+		s.fail(ctx, "load memberships", m.err)
+		return
+	}
+	for _, c := range m.convs {
+		s.convs[c] = &convState{filling: true}
+	}
+	ctx.Send(s.hub(ctx), &registerSession{session: ctx.Self(), userID: s.userID, convs: m.convs})
+}
+
+func (s *session) loadBaselines(ctx actor.Context) {
+	ids := make([]string, 0, len(s.convs))
+	for id := range s.convs {
+		ids = append(ids, id)
+	}
+	deps := s.deps
+	runAsync(ctx, func() any {
+		c, cancel := deps.storeCtx()
+		defer cancel()
+		out := &baselinesLoaded{last: make(map[string]int64, len(ids))}
+		for _, id := range ids {
+			last, err := deps.Store.LastSeq(c, id)
+			if err != nil {
+				out.err = err
+				return out
+			}
+			out.last[id] = last
+		}
+		return out
+	})
+}
+
+func (s *session) onBaselines(ctx actor.Context, b *baselinesLoaded) {
+	if b.err != nil {
+		s.fail(ctx, "load baselines", b.err)
+		return
+	}
+	for id, last := range b.last {
+		if st, ok := s.convs[id]; ok && st.filling {
+			st.low, st.last, st.filling = last, last, false
+			s.flush(ctx, id, st)
+		}
+	}
+	s.ready = true
+	s.emit(ctx, &Ready{UserID: s.userID})
+	waiting := s.waiting
+	s.waiting = nil
+	for _, req := range waiting {
+		s.onClient(ctx, req)
+	}
+}
+
+func (s *session) onJoined(j *joined) {
+	if _, ok := s.convs[j.conversationID]; !ok {
+		s.convs[j.conversationID] = &convState{low: j.lastSeq, last: j.lastSeq}
+	}
+	s.emitNoCtx(&MembershipEvent{ConversationID: j.conversationID, Joined: true, LastSeq: j.lastSeq})
+}
+
+func (s *session) onLeft(l *left) {
+	delete(s.convs, l.conversationID)
+	delete(s.grains, l.conversationID)
+	s.emitNoCtx(&MembershipEvent{ConversationID: l.conversationID})
+}
+
+// emit hands ev to the connection; a full queue ends the session.
+func (s *session) emit(ctx actor.Context, ev Outbound) {
+	if s.closing {
+		return
+	}
+	if !s.conn.Send(ev) {
+		s.closing = true
+		s.log.Info("slow consumer: closing connection")
+		s.conn.Close(CloseSlowConsumer)
+		ctx.Stop(ctx.Self())
+	}
+}
+
+// emitNoCtx is emit for handlers that do not stop the actor themselves; a
+// full queue still closes the connection, whose reader then sends ConnClosed.
+func (s *session) emitNoCtx(ev Outbound) {
+	if s.closing {
+		return
+	}
+	if !s.conn.Send(ev) {
+		s.closing = true
+		s.conn.Close(CloseSlowConsumer)
+	}
+}
+
+// fail ends a session that cannot go on; the client reconnects.
+func (s *session) fail(ctx actor.Context, what string, err error) {
+	s.log.Warn("session failed", "step", what, "err", err)
+	s.closing = true
+	s.conn.Close(CloseInternal)
+	ctx.Stop(ctx.Self())
+}
+
+// isMember reports whether the session's user belongs to conv (as the hub
+// last told it). Grains re-check on every write.
+func (s *session) isMember(conv string) bool {
+	_, ok := s.convs[conv]
+	return ok
+}

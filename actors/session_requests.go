@@ -1,0 +1,226 @@
+package actors
+
+import (
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/actorchat/engine/persistence"
+)
+
+// grainResolved brings a grain PID looked up off the mailbox.
+type grainResolved struct {
+	conversationID string
+	pid            *actor.PID
+}
+
+// syncDone brings the replay of a sync back to the session.
+type syncDone struct {
+	req  *ClientSync
+	msgs []persistence.Message
+	err  error
+}
+
+// historyDone brings a history page back to the session.
+type historyDone struct {
+	req  *ClientHistory
+	msgs []persistence.Message
+	err  error
+}
+
+// onClient handles a request decoded by the gateway.
+func (s *session) onClient(ctx actor.Context, req any) {
+	if !s.ready {
+		s.waiting = append(s.waiting, req)
+		return
+	}
+	switch r := req.(type) {
+	case *ClientSend:
+		s.onSend(ctx, r)
+	case *ClientSync:
+		s.onSync(ctx, r)
+	case *ClientHistory:
+		s.onHistory(ctx, r)
+	}
+}
+
+func (s *session) refuse(ctx actor.Context, reqID, code, msg string) {
+	s.emit(ctx, &Failure{RequestID: reqID, Code: code, Message: msg})
+}
+
+// onSend forwards a send to the conversation's grain, in the order the
+// client sent them: while a grain's PID is being looked up, later sends to
+// that conversation wait behind the first.
+func (s *session) onSend(ctx actor.Context, r *ClientSend) {
+	if !s.isMember(r.ConversationID) {
+		s.refuse(ctx, r.RequestID, CodeForbidden, "not a member of this conversation")
+		return
+	}
+	if q, waiting := s.parked[r.ConversationID]; waiting {
+		s.parked[r.ConversationID] = append(q, r)
+		return
+	}
+	if pid := s.grains[r.ConversationID]; pid != nil {
+		s.request(ctx, pid, r)
+		return
+	}
+	s.parked[r.ConversationID] = []*ClientSend{r}
+	conv, lookup := r.ConversationID, s.deps.Grain
+	runAsync(ctx, func() any {
+		var pid *actor.PID
+		if lookup != nil {
+			pid = lookup(conv)
+		}
+		return &grainResolved{conversationID: conv, pid: pid}
+	})
+}
+
+func (s *session) onGrainResolved(ctx actor.Context, g *grainResolved) {
+	q := s.parked[g.conversationID]
+	delete(s.parked, g.conversationID)
+	if g.pid == nil {
+		for _, r := range q {
+			s.refuse(ctx, r.RequestID, CodeUnavailable, "conversation temporarily unavailable; retry with the same clientMsgId")
+		}
+		return
+	}
+	s.grains[g.conversationID] = g.pid
+	for _, r := range q {
+		s.request(ctx, g.pid, r)
+	}
+}
+
+// request sends one PostMessage and resumes when the grain answers, without
+// blocking the mailbox.
+func (s *session) request(ctx actor.Context, pid *actor.PID, r *ClientSend) {
+	post := &PostMessage{SenderId: s.userID, ClientMsgId: r.ClientMsgID, Body: r.Body}
+	f := ctx.RequestFuture(pid, post, s.deps.Config.RequestTimeout)
+	ctx.ReenterAfter(f, func(res any, err error) {
+		out, ok := res.(*PostMessageResult)
+		if err != nil || !ok {
+			// Timeout or dead grain: the outcome is unknown. Forget the PID so
+			// the next send looks the grain up again.
+			delete(s.grains, r.ConversationID)
+			s.refuse(ctx, r.RequestID, CodeUnavailable, "outcome unknown; retry with the same clientMsgId")
+			return
+		}
+		if out.ErrorCode != "" {
+			s.refuse(ctx, r.RequestID, out.ErrorCode, postErrorText(out.ErrorCode))
+			return
+		}
+		s.emit(ctx, &Ack{RequestID: r.RequestID, Msg: out.Message, Duplicate: out.Duplicate})
+	})
+}
+
+func postErrorText(code string) string {
+	switch code {
+	case CodeForbidden:
+		return "not a member of this conversation"
+	case CodeNotFound:
+		return "conversation not found"
+	case CodeInvalid:
+		return "invalid message"
+	case CodeUnavailable:
+		return "store unavailable; retry with the same clientMsgId"
+	default:
+		return "request failed"
+	}
+}
+
+// onSync replays what the client missed. Messages in (low, last] were sent
+// on this connection already; a sync below low replays up to SyncLimit of
+// the newest missing ones, in ascending order, and lowers low.
+func (s *session) onSync(ctx actor.Context, r *ClientSync) {
+	st, ok := s.convs[r.ConversationID]
+	if !ok {
+		s.refuse(ctx, r.RequestID, CodeForbidden, "not a member of this conversation")
+		return
+	}
+	if st.syncing {
+		st.syncQueue = append(st.syncQueue, r)
+		return
+	}
+	if r.AfterSeq >= st.low {
+		if r.AfterSeq > st.last && !st.filling && len(st.pending) == 0 {
+			st.last = r.AfterSeq // the client has these already
+		}
+		s.emit(ctx, &Synced{RequestID: r.RequestID, ConversationID: r.ConversationID, FromSeq: r.AfterSeq, LastSeq: st.last})
+		return
+	}
+	st.syncing = true
+	deps, before := s.deps, st.low+1
+	runAsync(ctx, func() any {
+		c, cancel := deps.storeCtx()
+		defer cancel()
+		msgs, err := deps.Store.Messages(c, r.ConversationID, persistence.MessageQuery{Before: before, Limit: deps.Config.SyncLimit})
+		return &syncDone{req: r, msgs: msgs, err: err}
+	})
+}
+
+// onSyncDone sends a sync's replay and its closing Synced.
+func (s *session) onSyncDone(ctx actor.Context, d *syncDone) {
+	r := d.req
+	st, ok := s.convs[r.ConversationID]
+	if !ok {
+		s.refuse(ctx, r.RequestID, CodeForbidden, "not a member of this conversation")
+		return
+	}
+	st.syncing = false
+	defer s.nextSync(ctx, st)
+	if d.err != nil {
+		s.refuse(ctx, r.RequestID, CodeUnavailable, "store unavailable; retry")
+		return
+	}
+	newLow := st.low
+	for _, m := range d.msgs {
+		if m.Seq > r.AfterSeq && m.Seq <= st.low {
+			if newLow == st.low {
+				newLow = m.Seq - 1
+			}
+			s.emit(ctx, &Delivery{Msg: toChatMessage(m)})
+		}
+	}
+	if len(d.msgs) < s.deps.Config.SyncLimit || newLow <= r.AfterSeq {
+		newLow = r.AfterSeq // everything after AfterSeq is now out
+	}
+	st.low = newLow
+	s.emit(ctx, &Synced{RequestID: r.RequestID, ConversationID: r.ConversationID,
+		FromSeq: newLow, LastSeq: st.last, HasMore: newLow > r.AfterSeq})
+}
+
+// nextSync starts the next queued sync of a conversation.
+func (s *session) nextSync(ctx actor.Context, st *convState) {
+	if len(st.syncQueue) > 0 && !st.syncing {
+		r := st.syncQueue[0]
+		st.syncQueue = st.syncQueue[1:]
+		s.onSync(ctx, r)
+	}
+}
+
+func (s *session) onHistory(ctx actor.Context, r *ClientHistory) {
+	if !s.isMember(r.ConversationID) {
+		s.refuse(ctx, r.RequestID, CodeForbidden, "not a member of this conversation")
+		return
+	}
+	deps := s.deps
+	runAsync(ctx, func() any {
+		c, cancel := deps.storeCtx()
+		defer cancel()
+		msgs, err := deps.Store.Messages(c, r.ConversationID, persistence.MessageQuery{Before: r.BeforeSeq, Limit: r.Limit + 1})
+		return &historyDone{req: r, msgs: msgs, err: err}
+	})
+}
+
+func (s *session) onHistoryDone(ctx actor.Context, d *historyDone) {
+	if d.err != nil {
+		s.refuse(ctx, d.req.RequestID, CodeUnavailable, "store unavailable; retry")
+		return
+	}
+	msgs, more := d.msgs, false
+	if len(msgs) > d.req.Limit {
+		msgs, more = msgs[1:], true
+	}
+	page := &HistoryPage{RequestID: d.req.RequestID, ConversationID: d.req.ConversationID, HasMore: more}
+	for _, m := range msgs {
+		page.Messages = append(page.Messages, toChatMessage(m))
+	}
+	s.emit(ctx, page)
+}
