@@ -4,7 +4,14 @@
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) persistence.Store {
-//			s := openEmptyStore(t) // registers Close and cleanup with t.Cleanup
+//			s := openEmptyStore(t)
+//			t.Cleanup(func() {
+//				// t.Context() is already canceled when cleanups run.
+//				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+//				defer cancel()
+//				dropDatabase(ctx, s)
+//				s.Close(ctx)
+//			})
 //			return s
 //		})
 //	}
