@@ -168,3 +168,5 @@ func (g *conversation) broadcast(ctx actor.Context, msg any) {
 }
 
 func (g *conversation) String() string { return fmt.Sprintf("conversation(%s)", g.id) }
+
+func (a *conversation) dependencies() *Deps { return a.deps }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -83,6 +84,8 @@ type Deps struct {
 	Encode func(*ChatMessage) []byte
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+
+	inflight *sync.WaitGroup // store calls started by runAsync
 }
 
 // NewDeps fills defaults and validates.
@@ -103,6 +106,7 @@ func NewDeps(d Deps) (*Deps, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	d.inflight = &sync.WaitGroup{}
 	if d.Hubs == nil {
 		d.Hubs = func() []*actor.PID { return nil }
 	}
@@ -128,7 +132,35 @@ func newID() string {
 func runAsync(ctx actor.Context, work func() any) {
 	self := ctx.Self()
 	sys := ctx.ActorSystem()
+	deps := depsOf(ctx)
+	if deps != nil {
+		deps.inflight.Add(1)
+	}
 	go func() {
+		if deps != nil {
+			defer deps.inflight.Done()
+		}
 		sys.Root.Send(self, work())
 	}()
+}
+
+// WaitIdle waits until every store call the actors started has returned (so a
+// write in flight at shutdown completes before the store closes), or for ctx.
+func (d *Deps) WaitIdle(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { d.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for store calls: %w", ctx.Err())
+	}
+}
+
+// depsOf finds the Deps of the actor running ctx.
+func depsOf(ctx actor.Context) *Deps {
+	if a, ok := ctx.Actor().(interface{ dependencies() *Deps }); ok {
+		return a.dependencies()
+	}
+	return nil
 }

@@ -146,3 +146,5 @@ func removeIndex(idx map[string]map[string]*actor.PID, key, id string) {
 		delete(idx, key)
 	}
 }
+
+func (a *hub) dependencies() *Deps { return a.deps }

@@ -11,6 +11,7 @@ type Metrics struct {
 	SeqConflicts      prometheus.Counter
 	Sessions          prometheus.Gauge
 	GapRepairs        prometheus.Counter
+	AckLatency        prometheus.Histogram
 }
 
 // NewMetrics creates the instruments and registers them with reg (nil: not registered).
@@ -32,10 +33,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "chat_sessions", Help: "Live session actors on this node."}),
 		GapRepairs: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "chat_gap_repairs_total", Help: "Gaps in live delivery repaired from the store."}),
+		AckLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "chat_ack_seconds", Help: "From a send reaching its session to its ack (message persisted).",
+			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 16)}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.MessagesPersisted, m.BatchSize, m.PersistLatency, m.GrainActivations,
-			m.SeqConflicts, m.Sessions, m.GapRepairs)
+			m.SeqConflicts, m.Sessions, m.GapRepairs, m.AckLatency)
 	}
 	return m
 }

@@ -226,3 +226,5 @@ func (s *session) isMember(conv string) bool {
 	_, ok := s.convs[conv]
 	return ok
 }
+
+func (a *session) dependencies() *Deps { return a.deps }

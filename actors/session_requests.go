@@ -92,6 +92,7 @@ func (s *session) onGrainResolved(ctx actor.Context, g *grainResolved) {
 // blocking the mailbox.
 func (s *session) request(ctx actor.Context, pid *actor.PID, r *ClientSend) {
 	post := &PostMessage{SenderId: s.userID, ClientMsgId: r.ClientMsgID, Body: r.Body}
+	start := s.deps.Now()
 	f := ctx.RequestFuture(pid, post, s.deps.Config.RequestTimeout)
 	ctx.ReenterAfter(f, func(res any, err error) {
 		out, ok := res.(*PostMessageResult)
@@ -106,6 +107,7 @@ func (s *session) request(ctx actor.Context, pid *actor.PID, r *ClientSend) {
 			s.refuse(ctx, r.RequestID, out.ErrorCode, postErrorText(out.ErrorCode))
 			return
 		}
+		s.deps.Metrics.AckLatency.Observe(s.deps.Now().Sub(start).Seconds())
 		s.emit(ctx, &Ack{RequestID: r.RequestID, Msg: out.Message, Duplicate: out.Duplicate})
 	})
 }

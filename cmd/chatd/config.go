@@ -1,0 +1,93 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is every setting of chatd. Each flag has an environment variable
+// (CHAT_ + upper-case flag name with '-' as '_'); a flag given on the command
+// line wins over the environment.
+type config struct {
+	Listen         string
+	DataDir        string
+	Store          string // "sqlite" or "mongo"
+	MongoURI       string
+	MongoDatabase  string
+	JWTSecret      string
+	AllowedOrigins []string
+	LogLevel       string
+	DrainTimeout   time.Duration
+	ClusterHost    string
+	ClusterPort    int
+	AccessTTL      time.Duration
+	MaxBodyBytes   int
+	MaxConnections int
+}
+
+func (c config) storeKind() string { return c.Store }
+
+// parseConfig reads flags, falling back to environment variables.
+func parseConfig(args []string, getenv func(string) string) (config, error) {
+	var c config
+	var origins string
+	fs := flag.NewFlagSet("chatd", flag.ContinueOnError)
+	env := func(name, def string) string {
+		if v := getenv("CHAT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); v != "" {
+			return v
+		}
+		return def
+	}
+	envDur := func(name string, def time.Duration) time.Duration {
+		if d, err := time.ParseDuration(env(name, "")); err == nil {
+			return d
+		}
+		return def
+	}
+	envInt := func(name string, def int) int {
+		if n, err := strconv.Atoi(env(name, "")); err == nil {
+			return n
+		}
+		return def
+	}
+	fs.StringVar(&c.Listen, "listen", env("listen", "127.0.0.1:8080"), "HTTP listen address")
+	fs.StringVar(&c.DataDir, "data-dir", env("data-dir", "./data"), "directory for the SQLite store and the generated JWT secret")
+	fs.StringVar(&c.Store, "store", env("store", ""), `store adapter: "sqlite" (default) or "mongo" (default when --mongo-uri is set)`)
+	fs.StringVar(&c.MongoURI, "mongo-uri", env("mongo-uri", ""), "MongoDB URI for the mongo store")
+	fs.StringVar(&c.MongoDatabase, "mongo-db", env("mongo-db", "chat"), "MongoDB database name")
+	fs.StringVar(&c.JWTSecret, "jwt-secret", env("jwt-secret", ""), "JWT signing secret (>= 32 bytes); default: generated once and kept in the data dir")
+	fs.StringVar(&origins, "allowed-origins", env("allowed-origins", ""), "comma-separated extra browser origins allowed to open WebSockets")
+	fs.StringVar(&c.LogLevel, "log-level", env("log-level", "info"), "debug, info, warn or error")
+	fs.DurationVar(&c.DrainTimeout, "drain-timeout", envDur("drain-timeout", 15*time.Second), "how long SIGTERM waits for sockets and writes")
+	fs.StringVar(&c.ClusterHost, "cluster-host", env("cluster-host", "127.0.0.1"), "actor remoting bind host")
+	fs.IntVar(&c.ClusterPort, "cluster-port", envInt("cluster-port", 0), "actor remoting port (0: any free port)")
+	fs.DurationVar(&c.AccessTTL, "access-ttl", envDur("access-ttl", 15*time.Minute), "access token lifetime")
+	fs.IntVar(&c.MaxBodyBytes, "max-body-bytes", envInt("max-body-bytes", 8192), "largest message body, in UTF-8 bytes")
+	fs.IntVar(&c.MaxConnections, "max-connections", envInt("max-connections", 18000), "WebSockets this node accepts")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if origins != "" {
+		for _, o := range strings.Split(origins, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.AllowedOrigins = append(c.AllowedOrigins, o)
+			}
+		}
+	}
+	if c.Store == "" {
+		c.Store = "sqlite"
+		if c.MongoURI != "" {
+			c.Store = "mongo"
+		}
+	}
+	switch {
+	case c.Store != "sqlite" && c.Store != "mongo":
+		return c, fmt.Errorf("--store must be sqlite or mongo, not %q", c.Store)
+	case c.Store == "mongo" && c.MongoURI == "":
+		return c, fmt.Errorf("--store mongo needs --mongo-uri (or CHAT_MONGO_URI)")
+	}
+	return c, nil
+}

@@ -1,0 +1,78 @@
+// Command chatd runs one node of the chat engine: the HTTP/WebSocket gateway,
+// the node's actors in a Proto.Actor cluster, and the store (embedded SQLite
+// by default, MongoDB with --mongo-uri). It is the only code that reads flags
+// and environment variables.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	cfg, err := parseConfig(os.Args[1:], os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chatd:", err)
+		os.Exit(2)
+	}
+	log := newLogger(cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, log); err != nil {
+		log.Error("chatd stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// run builds the node, serves until ctx is done, then drains: stop
+// accepting, close sockets with "reconnect elsewhere", let in-flight store
+// writes finish, leave the cluster, close the store.
+func run(ctx context.Context, cfg config, log *slog.Logger) error {
+	n, err := build(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		n.close(log)
+		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{Handler: n.gateway.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("chatd listening", "addr", ln.Addr().String(), "store", cfg.storeKind(), "cluster_address", n.node.Address(), "ui", n.ui)
+
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+		log.Error("http server failed", "err", err)
+	}
+	log.Info("draining")
+	drainCtx, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeout)
+	defer cancel()
+	if err := srv.Shutdown(drainCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("http shutdown", "err", err)
+	}
+	if err := n.gateway.Drain(drainCtx); err != nil {
+		log.Warn("websocket drain", "err", err)
+	}
+	n.close(log)
+	log.Info("stopped")
+	return err
+}

@@ -1,0 +1,264 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/actorchat/engine/actors"
+	"github.com/actorchat/engine/persistence"
+)
+
+// member returns the caller's membership of the path's conversation, or
+// answers forbidden/unavailable and returns false.
+func (s *Server) member(w http.ResponseWriter, r *http.Request) (persistence.Member, bool) {
+	me, _ := UserFrom(r.Context())
+	m, err := s.deps.Directory.Member(r.Context(), r.PathValue("id"), me.UserID)
+	if errors.Is(err, persistence.ErrNotFound) {
+		writeError(w, CodeForbidden, "not a member of this conversation")
+		return m, false
+	}
+	if err != nil {
+		s.storeError(w, "member", err)
+		return m, false
+	}
+	return m, true
+}
+
+func (s *Server) handleListConversations(w http.ResponseWriter, r *http.Request) {
+	me, _ := UserFrom(r.Context())
+	ms, err := s.deps.Directory.UserMemberships(r.Context(), me.UserID)
+	if err != nil {
+		s.storeError(w, "memberships", err)
+		return
+	}
+	list := make([]conversationView, 0, len(ms))
+	for _, m := range ms {
+		v, err := s.summary(r.Context(), m)
+		if errors.Is(err, persistence.ErrNotFound) {
+			continue // membership written before its conversation: not visible yet
+		}
+		if err != nil {
+			s.storeError(w, "conversation summary", err)
+			return
+		}
+		list = append(list, v)
+	}
+	sortByActivity(list)
+	writeJSON(w, http.StatusOK, map[string]any{"conversations": list})
+}
+
+// summary is one row of the conversation list.
+func (s *Server) summary(ctx context.Context, m persistence.Member) (conversationView, error) {
+	d := s.deps.Directory
+	c, err := d.Conversation(ctx, m.ConversationID)
+	if err != nil {
+		return conversationView{}, err
+	}
+	v := conversationView{ID: c.ID, Kind: string(c.Kind), Title: c.Title, CreatedBy: c.CreatedBy,
+		CreatedAt: millis(c.CreatedAt), LastReadSeq: m.LastReadSeq, Role: string(m.Role)}
+	last, err := d.Messages(ctx, c.ID, persistence.MessageQuery{Limit: 1})
+	if err != nil {
+		return v, err
+	}
+	if len(last) == 1 {
+		wm := toWireMessage(toChat(last[0]), "")
+		v.LastMessage, v.LastSeq = &wm, last[0].Seq
+	}
+	if v.Unread = v.LastSeq - v.LastReadSeq; v.Unread < 0 {
+		v.Unread = 0
+	}
+	if c.Kind == persistence.KindDirect {
+		v.Peer, err = s.dmPeer(ctx, c.ID, m.UserID)
+	}
+	return v, err
+}
+
+func (s *Server) dmPeer(ctx context.Context, convID, me string) (*accountUser, error) {
+	ms, err := s.deps.Directory.Members(ctx, convID)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if m.UserID != me {
+			u, err := s.deps.Directory.UserByID(ctx, m.UserID)
+			if err != nil {
+				return nil, err
+			}
+			p := publicUser(u)
+			return &p, nil
+		}
+	}
+	return nil, nil
+}
+
+func (s *Server) handleGetConversation(w http.ResponseWriter, r *http.Request) {
+	me, _ := UserFrom(r.Context())
+	if _, ok := s.member(w, r); !ok {
+		return
+	}
+	v, err := s.conversationDetail(r.Context(), r.PathValue("id"), me.UserID)
+	if err != nil {
+		s.storeError(w, "conversation detail", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// conversationDetail is a conversation with its members, as userID sees it.
+func (s *Server) conversationDetail(ctx context.Context, id, userID string) (conversationView, error) {
+	d := s.deps.Directory
+	m, err := d.Member(ctx, id, userID)
+	if err != nil {
+		return conversationView{}, err
+	}
+	v, err := s.summary(ctx, m)
+	if err != nil {
+		return v, err
+	}
+	ms, err := d.Members(ctx, id)
+	if err != nil {
+		return v, err
+	}
+	ids := make([]string, len(ms))
+	for i, mm := range ms {
+		ids[i] = mm.UserID
+	}
+	users, err := d.UsersByIDs(ctx, ids)
+	if err != nil {
+		return v, err
+	}
+	byID := make(map[string]persistence.User, len(users))
+	for _, u := range users {
+		byID[u.ID] = u
+	}
+	for _, mm := range ms {
+		u := byID[mm.UserID]
+		v.Members = append(v.Members, memberView{UserID: mm.UserID, Username: u.Username, DisplayName: u.DisplayName,
+			Role: string(mm.Role), JoinedAt: millis(mm.JoinedAt), LastReadSeq: mm.LastReadSeq})
+	}
+	return v, nil
+}
+
+type addMemberRequest struct {
+	Username string `json:"username"`
+	Role     string `json:"role"`
+}
+
+func (s *Server) handleAddMember(w http.ResponseWriter, r *http.Request) {
+	me, _ := UserFrom(r.Context())
+	var req addMemberRequest
+	if code, msg, ok := decodeJSON(w, r, &req, s.cfg.MaxRESTBody); !ok {
+		writeError(w, code, msg)
+		return
+	}
+	if req.Role != "" && req.Role != string(persistence.RoleMember) && req.Role != string(persistence.RoleAdmin) {
+		writeError(w, CodeInvalid, `role must be "member" or "admin"`)
+		return
+	}
+	u, ok := s.lookupUsername(w, r, req.Username)
+	if !ok {
+		return
+	}
+	s.adminAndDetail(w, r, me, &actors.AddMember{ActorId: me.UserID, UserId: u.ID, Role: req.Role})
+}
+
+func (s *Server) handleRemoveMember(w http.ResponseWriter, r *http.Request) {
+	me, _ := UserFrom(r.Context())
+	s.adminAndDetail(w, r, me, &actors.RemoveMember{ActorId: me.UserID, UserId: r.PathValue("userId")})
+}
+
+func (s *Server) handleLeave(w http.ResponseWriter, r *http.Request) {
+	me, _ := UserFrom(r.Context())
+	if code := s.admin(r.Context(), r.PathValue("id"), &actors.RemoveMember{ActorId: me.UserID, UserId: me.UserID}); code != "" {
+		writeAdminError(w, code)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) adminAndDetail(w http.ResponseWriter, r *http.Request, me Claims, msg any) {
+	id := r.PathValue("id")
+	if len(id) > maxIDLen {
+		writeError(w, CodeInvalid, "invalid conversation id")
+		return
+	}
+	if code := s.admin(r.Context(), id, msg); code != "" {
+		writeAdminError(w, code)
+		return
+	}
+	v, err := s.conversationDetail(r.Context(), id, me.UserID)
+	if err != nil {
+		s.storeError(w, "conversation detail", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.member(w, r); !ok {
+		return
+	}
+	q := r.URL.Query()
+	before, ok1 := parseSeq(q.Get("before"))
+	after, ok2 := parseSeq(q.Get("after"))
+	limit, ok3 := parseSeq(q.Get("limit"))
+	if !ok1 || !ok2 || !ok3 || (before > 0 && after > 0) {
+		writeError(w, CodeInvalid, "before, after and limit must be non-negative integers; give at most one of before and after")
+		return
+	}
+	if limit == 0 {
+		limit = defaultRESTPage
+	}
+	if limit > maxRESTHistory {
+		limit = maxRESTHistory
+	}
+	msgs, err := s.deps.Directory.Messages(r.Context(), r.PathValue("id"), persistence.MessageQuery{Before: before, After: after, Limit: int(limit)})
+	if err != nil {
+		s.storeError(w, "messages", err)
+		return
+	}
+	out := make([]wireMessage, 0, len(msgs))
+	for _, m := range msgs {
+		out = append(out, toWireMessage(toChat(m), ""))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": out})
+}
+
+type readRequest struct {
+	Seq int64 `json:"seq"`
+}
+
+func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
+	me, _ := UserFrom(r.Context())
+	if _, ok := s.member(w, r); !ok {
+		return
+	}
+	var req readRequest
+	if code, msg, ok := decodeJSON(w, r, &req, s.cfg.MaxRESTBody); !ok {
+		writeError(w, code, msg)
+		return
+	}
+	id := r.PathValue("id")
+	last, err := s.deps.Directory.LastSeq(r.Context(), id)
+	if err != nil {
+		s.storeError(w, "last seq", err)
+		return
+	}
+	if req.Seq < 0 || req.Seq > last {
+		writeError(w, CodeInvalid, "seq must be between 0 and the conversation's last seq")
+		return
+	}
+	now, err := s.deps.Directory.MarkRead(r.Context(), id, me.UserID, req.Seq)
+	if err != nil {
+		s.storeError(w, "mark read", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"lastReadSeq": now})
+}
+
+// toChat converts a stored message for encoding.
+func toChat(m persistence.Message) *actors.ChatMessage {
+	return &actors.ChatMessage{ConversationId: m.ConversationID, Seq: m.Seq, MessageId: m.ID, SenderId: m.SenderID,
+		ClientMsgId: m.ClientMsgID, Body: m.Body, CreatedAtMs: m.CreatedAt.UnixMilli(), Kind: string(m.Kind)}
+}

@@ -1,0 +1,205 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/actorchat/engine/actors"
+)
+
+func (s *Server) upgrader() *websocket.Upgrader {
+	return &websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 1024,
+		WriteBufferPool: &s.writeBuffers,
+		CheckOrigin:     s.checkOrigin,
+	}
+}
+
+// checkOrigin allows requests without an Origin (non-browser clients), the
+// server's own origin, and the configured allowlist.
+func (s *Server) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, allowed := range s.cfg.AllowedOrigins {
+		if allowed == "*" || strings.EqualFold(strings.TrimSuffix(allowed, "/"), origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// handleWS upgrades, authenticates with the first frame, starts the session
+// actor and the writer goroutine, and runs the reader on this goroutine.
+func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		writeError(w, CodeUnavailable, "server is shutting down")
+		return
+	}
+	if !s.checkOrigin(r) {
+		s.metrics.refused.Inc()
+		writeError(w, CodeForbidden, "origin not allowed")
+		return
+	}
+	ws, err := s.upgrader().Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	s.wg.Add(1)
+	defer s.wg.Done()
+	c := newWSConn(ws, &s.cfg)
+	if !s.track(c) {
+		s.metrics.refused.Inc()
+		closeNow(ws, CloseTryAgainLater, "node full: try another node", s.cfg.WriteTimeout)
+		return
+	}
+	defer s.untrack(c)
+	ws.SetReadLimit(s.cfg.ReadLimit)
+	claims, ok := s.authenticate(ws)
+	if !ok {
+		s.metrics.refused.Inc()
+		return
+	}
+	c.expires.Store(claims.ExpiresAt.UnixMilli())
+	s.metrics.connections.Inc()
+	defer s.metrics.connections.Dec()
+
+	connID := strconv.FormatUint(s.nextConn.Add(1), 36)
+	pid := actors.SpawnSession(s.deps.System, s.deps.Actors, claims.UserID, connID, c)
+	writerDone := make(chan struct{})
+	go func() { defer close(writerDone); c.writeLoop() }()
+	s.readLoop(c, pid, claims)
+	c.shutdown(websocket.CloseNormalClosure, "")
+	s.deps.System.Root.Send(pid, &actors.ConnClosed{})
+	<-writerDone
+}
+
+// track registers c unless the node is full or draining.
+func (s *Server) track(c *wsConn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.conns) >= s.cfg.MaxConnections || s.draining.Load() {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(c *wsConn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+func closeNow(ws *websocket.Conn, code int, text string, timeout time.Duration) {
+	_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(timeout))
+	_ = ws.Close()
+}
+
+// authenticate reads the first frame, which must be a valid auth frame.
+func (s *Server) authenticate(ws *websocket.Conn) (Claims, bool) {
+	_ = ws.SetReadDeadline(time.Now().Add(s.cfg.AuthTimeout))
+	typ, data, err := ws.ReadMessage()
+	if err != nil {
+		var netErr interface{ Timeout() bool }
+		if errors.As(err, &netErr) && netErr.Timeout() {
+			closeNow(ws, CloseAuthTimeout, "auth frame expected", s.cfg.WriteTimeout)
+		} else {
+			_ = ws.Close()
+		}
+		return Claims{}, false
+	}
+	if typ != websocket.TextMessage {
+		closeNow(ws, ClosePolicy, "text frames only", s.cfg.WriteTimeout)
+		return Claims{}, false
+	}
+	f, fe := decodeFrame(data, s.cfg.MaxBodyBytes)
+	if fe != nil || f.Type != "auth" || f.Token == "" {
+		closeNow(ws, CloseUnauthorized, "first frame must be auth with a token", s.cfg.WriteTimeout)
+		return Claims{}, false
+	}
+	claims, err := s.deps.Accounts.Verify(f.Token)
+	if err != nil {
+		closeNow(ws, CloseUnauthorized, "invalid or expired token", s.cfg.WriteTimeout)
+		return Claims{}, false
+	}
+	return claims, true
+}
+
+// readLoop reads client frames until the socket fails or closes. It is the
+// connection's only reader.
+func (s *Server) readLoop(c *wsConn, session *actor.PID, claims Claims) {
+	ws := c.ws
+	wait := 2 * s.cfg.PingInterval
+	_ = ws.SetReadDeadline(time.Now().Add(wait))
+	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(wait)) })
+	limiter := rate.NewLimiter(rate.Limit(s.cfg.FrameRate), s.cfg.FrameBurst)
+	for {
+		typ, data, err := ws.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.shutdown(CloseTooBig, "frame too large")
+			}
+			return
+		}
+		_ = ws.SetReadDeadline(time.Now().Add(wait))
+		if typ != websocket.TextMessage {
+			c.enqueue(&frameError{code: CodeInvalid, msg: "text frames only"})
+			continue
+		}
+		if !limiter.Allow() {
+			c.enqueue(&frameError{code: CodeRateLimited, msg: "too many frames; slow down"})
+			continue
+		}
+		if !s.handleFrame(c, session, claims, data) {
+			return
+		}
+	}
+}
+
+// handleFrame processes one frame; false ends the connection.
+func (s *Server) handleFrame(c *wsConn, session *actor.PID, claims Claims, data []byte) bool {
+	f, fe := decodeFrame(data, s.cfg.MaxBodyBytes)
+	if fe != nil {
+		s.metrics.badFrames.Inc()
+		c.enqueue(fe)
+		return true
+	}
+	switch f.Type {
+	case "ping":
+		c.enqueue(&pong{id: f.ID})
+	case "auth":
+		// A fresh token for the same user extends the connection.
+		next, err := s.deps.Accounts.Verify(f.Token)
+		if err != nil || next.UserID != claims.UserID {
+			c.shutdown(CloseUnauthorized, "invalid token")
+			return false
+		}
+		c.expires.Store(next.ExpiresAt.UnixMilli())
+		c.enqueue(&pong{id: f.ID})
+	default:
+		if time.Now().UnixMilli() > c.expires.Load() {
+			c.shutdown(CloseUnauthorized, "token expired")
+			return false
+		}
+		s.deps.System.Root.Send(session, f.toActor())
+	}
+	return true
+}

@@ -1,0 +1,138 @@
+package gateway
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/actorchat/engine/actors"
+)
+
+// WebSocket close codes (docs/protocol.md). 1001 and 4003 tell the client to
+// reconnect (elsewhere); 4001 to authenticate again first.
+const (
+	CloseGoingAway     = websocket.CloseGoingAway       // 1001 server draining: reconnect elsewhere
+	ClosePolicy        = websocket.ClosePolicyViolation // 1008 origin or protocol violation
+	CloseTooBig        = websocket.CloseMessageTooBig   // 1009 frame over the read limit
+	CloseInternalError = websocket.CloseInternalServerErr
+	CloseTryAgainLater = websocket.CloseTryAgainLater // 1013 node full
+	CloseUnauthorized  = 4001                         // bad, missing or expired token
+	CloseAuthTimeout   = 4002                         // no auth frame in time
+	CloseSlowConsumer  = 4003                         // client did not keep up: reconnect and sync
+)
+
+// wsConn is one WebSocket's outbound side: a bounded queue drained by its
+// writer goroutine (writeLoop), the only goroutine that writes to the socket
+// apart from control frames. It implements actors.Conn.
+type wsConn struct {
+	ws        *websocket.Conn
+	out       chan any
+	done      chan struct{} // closed when the connection must end
+	closeOnce sync.Once
+	closeCode int
+	closeText string
+	expires   atomic.Int64 // access token expiry, unix ms
+	cfg       *Config
+}
+
+func newWSConn(ws *websocket.Conn, cfg *Config) *wsConn {
+	return &wsConn{ws: ws, out: make(chan any, cfg.SendQueue), done: make(chan struct{}), cfg: cfg}
+}
+
+// Send queues ev without blocking; false when full or closed.
+func (c *wsConn) Send(ev actors.Outbound) bool { return c.enqueue(ev) }
+
+func (c *wsConn) enqueue(ev any) bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	select {
+	case c.out <- ev:
+		return true
+	default:
+		return false
+	}
+}
+
+// Close ends the connection for a session's reason.
+func (c *wsConn) Close(reason actors.CloseReason) {
+	switch reason {
+	case actors.CloseSlowConsumer:
+		c.shutdown(CloseSlowConsumer, "slow consumer: reconnect and sync")
+	default:
+		c.shutdown(CloseInternalError, "internal error: reconnect")
+	}
+}
+
+// shutdown asks the writer to send a close frame and end; first call wins.
+func (c *wsConn) shutdown(code int, text string) {
+	c.closeOnce.Do(func() {
+		c.closeCode, c.closeText = code, text
+		close(c.done)
+	})
+}
+
+// writeLoop writes queued frames and pings until shutdown or a write error,
+// then sends the close frame and closes the socket (which ends the reader).
+func (c *wsConn) writeLoop() {
+	ping := time.NewTicker(c.cfg.PingInterval)
+	defer ping.Stop()
+	defer c.ws.Close()
+	for {
+		select {
+		case ev := <-c.out:
+			if !c.write(ev) {
+				return
+			}
+		case <-ping.C:
+			if time.Now().UnixMilli() > c.expires.Load() {
+				c.shutdown(CloseUnauthorized, "token expired")
+				continue
+			}
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteTimeout)); err != nil {
+				c.shutdown(CloseInternalError, "write failed")
+				return
+			}
+		case <-c.done:
+			c.flushQueued()
+			msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
+			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.cfg.WriteTimeout))
+			return
+		}
+	}
+}
+
+// flushQueued writes what is already queued (replies to requests the client
+// made) before the close frame, except on a slow consumer.
+func (c *wsConn) flushQueued() {
+	if c.closeCode == CloseSlowConsumer {
+		return
+	}
+	for {
+		select {
+		case ev := <-c.out:
+			if !c.write(ev) {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+func (c *wsConn) write(ev any) bool {
+	frame, err := encodeOutbound(ev)
+	if err != nil {
+		return true
+	}
+	_ = c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+	if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+		c.shutdown(CloseInternalError, "write failed")
+		return false
+	}
+	return true
+}
