@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/actorchat/engine/actors"
@@ -82,7 +83,8 @@ type stackOption func(*gateway.Config)
 func startStack(t *testing.T, st persistence.Store, opts ...stackOption) *stack {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	deps, err := actors.NewDeps(actors.Deps{Store: st, Log: log, Encode: gateway.EncodeMessage})
+	reg := prometheus.NewRegistry()
+	deps, err := actors.NewDeps(actors.Deps{Store: st, Log: log, Encode: gateway.EncodeMessage, Metrics: actors.NewMetrics(reg)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +101,7 @@ func startStack(t *testing.T, st persistence.Store, opts ...stackOption) *stack 
 	for _, o := range opts {
 		o(&cfg)
 	}
-	gw, err := gateway.NewServer(cfg, gateway.Deps{Accounts: accounts, Directory: st, Grains: node, System: node.System, Actors: deps, Log: log})
+	gw, err := gateway.NewServer(cfg, gateway.Deps{Accounts: accounts, Directory: st, Grains: node, System: node.System, Actors: deps, Log: log, Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

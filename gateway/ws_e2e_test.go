@@ -372,3 +372,27 @@ func TestRemovedMemberStopsReceiving(t *testing.T) {
 	}
 	var _ persistence.Message
 }
+
+// TestDrainClosesWithReconnectCode: a draining node tells clients to
+// reconnect elsewhere (1001) and refuses new sockets.
+func TestDrainClosesWithReconnectCode(t *testing.T) {
+	s := sqliteStack(t)
+	alice := s.register("alice")
+	conv := s.createGroup(alice, "room")
+	c := s.connect(alice)
+	if r := c.send(conv, "m1", "before drain"); r.Type != "ack" {
+		t.Fatalf("send: %+v", r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.gw.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if code := c.waitClose(); code != websocket.CloseGoingAway {
+		t.Fatalf("close code %d, want 1001", code)
+	}
+	if _, resp, err := dialWS(t, s.URL, nil); err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("dial while draining: err %v, want 503", err)
+	}
+	s.doJSON("GET", "/readyz", "", nil, http.StatusServiceUnavailable, nil)
+}
