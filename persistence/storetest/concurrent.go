@@ -36,7 +36,13 @@ func testConcurrentAppenders(t *testing.T, s persistence.Store) {
 		return
 	}
 
-	got, err := s.Messages(t.Context(), "g1", persistence.MessageQuery{Limit: persistence.MaxPageLimit})
+	wantInterleaved(t, s, "g1", writers, perWriter)
+}
+
+// wantInterleaved checks the history written by testConcurrentAppenders.
+func wantInterleaved(t *testing.T, s persistence.Store, conv string, writers, perWriter int) {
+	t.Helper()
+	got, err := s.Messages(t.Context(), conv, persistence.MessageQuery{Limit: persistence.MaxPageLimit})
 	ok(t, err, "Messages")
 	if len(got) != writers*perWriter {
 		t.Fatalf("history has %d messages, want %d", len(got), writers*perWriter)
@@ -57,9 +63,9 @@ func testConcurrentAppenders(t *testing.T, s persistence.Store) {
 			t.Fatalf("writer w%d has %d messages stored, want %d", w, n, perWriter)
 		}
 	}
-	last, err := s.LastSeq(t.Context(), "g1")
+	last, err := s.LastSeq(t.Context(), conv)
 	ok(t, err, "LastSeq")
-	if last != writers*perWriter {
+	if last != int64(writers*perWriter) {
 		t.Fatalf("LastSeq = %d, want %d", last, writers*perWriter)
 	}
 }

@@ -29,6 +29,7 @@
 // messages and a user before writing that user's refresh tokens, so adapters
 // may enforce those references.
 //
-// The package has no package-level state. Its only goroutines are the
-// appenders of the concurrency case, started and awaited inside that case.
+// The package has no package-level state. Its only goroutines are the racers
+// of the concurrency cases (token reuse, appenders fighting for the next
+// seq), started and awaited inside those cases.
 package storetest

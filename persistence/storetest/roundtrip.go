@@ -25,7 +25,6 @@ func wantSameInstant(t *testing.T, what string, got, want time.Time) {
 }
 
 func testTimestampsRoundTrip(t *testing.T, s persistence.Store) {
-	ctx := t.Context()
 	tokyo := time.FixedZone("UTC+9", 9*3600)
 	west := time.FixedZone("UTC-7", -7*3600)
 	times := []time.Time{
@@ -39,43 +38,61 @@ func testTimestampsRoundTrip(t *testing.T, s persistence.Store) {
 	createUsers(t, s, "u0")
 	for i, ts := range times {
 		id := fmt.Sprintf("t%d", i)
-		u := newUser(id)
-		u.CreatedAt = ts
-		ok(t, s.CreateUser(ctx, u), "CreateUser")
-		got, err := s.UserByID(ctx, id)
-		ok(t, err, "UserByID")
-		wantSameInstant(t, "User.CreatedAt", got.CreatedAt, ts)
-
-		tok := newToken(id, "u0")
-		tok.CreatedAt, tok.ExpiresAt = ts, ts.Add(time.Hour)
-		ok(t, s.CreateRefreshToken(ctx, tok), "CreateRefreshToken")
-		gotTok, err := s.UseRefreshToken(ctx, id, ts.Add(time.Minute))
-		ok(t, err, "UseRefreshToken")
-		wantSameInstant(t, "RefreshToken.CreatedAt", gotTok.CreatedAt, ts)
-		wantSameInstant(t, "RefreshToken.ExpiresAt", gotTok.ExpiresAt, ts.Add(time.Hour))
-		gotTok, err = s.UseRefreshToken(ctx, id, ts.Add(2*time.Minute))
-		wantErr(t, err, persistence.ErrRevoked, "UseRefreshToken again")
-		wantSameInstant(t, "RefreshToken.RevokedAt", gotTok.RevokedAt, ts.Add(time.Minute))
-
-		c := newGroup(id)
-		c.CreatedAt = ts
-		m := member(id, "u0", persistence.RoleOwner, 0)
-		m.JoinedAt = ts
-		ok(t, s.CreateConversation(ctx, c, []persistence.Member{m}), "CreateConversation")
-		gotConv, err := s.Conversation(ctx, id)
-		ok(t, err, "Conversation")
-		wantSameInstant(t, "Conversation.CreatedAt", gotConv.CreatedAt, ts)
-		gotMember, err := s.Member(ctx, id, "u0")
-		ok(t, err, "Member")
-		wantSameInstant(t, "Member.JoinedAt", gotMember.JoinedAt, ts)
-
-		msg := newMessage(id, 1, "u0", "c1")
-		msg.CreatedAt = ts
-		appendAll(t, s, msg)
-		gotMsg, err := s.MessageByClientID(ctx, id, "u0", "c1")
-		ok(t, err, "MessageByClientID")
-		wantSameInstant(t, "Message.CreatedAt", gotMsg.CreatedAt, ts)
+		userTimeRoundTrip(t, s, id, ts)
+		tokenTimesRoundTrip(t, s, id, ts)
+		conversationTimesRoundTrip(t, s, id, ts)
 	}
+}
+
+func userTimeRoundTrip(t *testing.T, s persistence.Store, id string, ts time.Time) {
+	t.Helper()
+	u := newUser(id)
+	u.CreatedAt = ts
+	ok(t, s.CreateUser(t.Context(), u), "CreateUser")
+	got, err := s.UserByID(t.Context(), id)
+	ok(t, err, "UserByID")
+	wantSameInstant(t, "User.CreatedAt", got.CreatedAt, ts)
+}
+
+// tokenTimesRoundTrip stores a token of "u0" with hash id.
+func tokenTimesRoundTrip(t *testing.T, s persistence.Store, id string, ts time.Time) {
+	t.Helper()
+	ctx := t.Context()
+	tok := newToken(id, "u0")
+	tok.CreatedAt, tok.ExpiresAt = ts, ts.Add(time.Hour)
+	ok(t, s.CreateRefreshToken(ctx, tok), "CreateRefreshToken")
+	got, err := s.UseRefreshToken(ctx, id, ts.Add(time.Minute))
+	ok(t, err, "UseRefreshToken")
+	wantSameInstant(t, "RefreshToken.CreatedAt", got.CreatedAt, ts)
+	wantSameInstant(t, "RefreshToken.ExpiresAt", got.ExpiresAt, ts.Add(time.Hour))
+	got, err = s.UseRefreshToken(ctx, id, ts.Add(2*time.Minute))
+	wantErr(t, err, persistence.ErrRevoked, "UseRefreshToken again")
+	wantSameInstant(t, "RefreshToken.RevokedAt", got.RevokedAt, ts.Add(time.Minute))
+}
+
+// conversationTimesRoundTrip stores conversation id with member "u0" and
+// one message.
+func conversationTimesRoundTrip(t *testing.T, s persistence.Store, id string, ts time.Time) {
+	t.Helper()
+	ctx := t.Context()
+	c := newGroup(id)
+	c.CreatedAt = ts
+	m := member(id, "u0", persistence.RoleOwner, 0)
+	m.JoinedAt = ts
+	ok(t, s.CreateConversation(ctx, c, []persistence.Member{m}), "CreateConversation")
+	gotConv, err := s.Conversation(ctx, id)
+	ok(t, err, "Conversation")
+	wantSameInstant(t, "Conversation.CreatedAt", gotConv.CreatedAt, ts)
+	gotMember, err := s.Member(ctx, id, "u0")
+	ok(t, err, "Member")
+	wantSameInstant(t, "Member.JoinedAt", gotMember.JoinedAt, ts)
+
+	msg := newMessage(id, 1, "u0", "c1")
+	msg.CreatedAt = ts
+	appendAll(t, s, msg)
+	gotMsg, err := s.MessageByClientID(ctx, id, "u0", "c1")
+	ok(t, err, "MessageByClientID")
+	wantSameInstant(t, "Message.CreatedAt", gotMsg.CreatedAt, ts)
 }
 
 // awkwardStrings are stored and read back literally: unicode, operator- and

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -134,32 +135,37 @@ func testTokenRevokeUser(t *testing.T, s persistence.Store) {
 }
 
 func testTokenConcurrentUse(t *testing.T, s persistence.Store) {
+	const tokens, racers = 10, 8
 	createUsers(t, s, "u1")
-	tok := createTokens(t, s, "u1", "h1")[0]
+	for i := range tokens {
+		tok := createTokens(t, s, "u1", fmt.Sprintf("h%d", i))[0]
 
-	const racers = 8
-	errs := make(chan error, racers)
-	var wg sync.WaitGroup
-	for i := range racers {
-		wg.Go(func() {
-			_, err := s.UseRefreshToken(t.Context(), tok.Hash, at(time.Duration(2+i)*time.Hour))
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-
-	var wins int
-	for err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case errors.Is(err, persistence.ErrRevoked):
-		default:
-			t.Errorf("concurrent UseRefreshToken: unexpected error %v", err)
+		start := make(chan struct{}) // released at once, to widen the race
+		errs := make(chan error, racers)
+		var wg sync.WaitGroup
+		for r := range racers {
+			wg.Go(func() {
+				<-start
+				_, err := s.UseRefreshToken(t.Context(), tok.Hash, at(time.Duration(2+r)*time.Hour))
+				errs <- err
+			})
 		}
-	}
-	if wins != 1 {
-		t.Fatalf("%d of %d concurrent uses of one token succeeded, want exactly 1", wins, racers)
+		close(start)
+		wg.Wait()
+		close(errs)
+
+		var wins int
+		for err := range errs {
+			switch {
+			case err == nil:
+				wins++
+			case errors.Is(err, persistence.ErrRevoked):
+			default:
+				t.Errorf("concurrent UseRefreshToken: unexpected error %v", err)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("token %s: %d of %d concurrent uses succeeded, want exactly 1", tok.Hash, wins, racers)
+		}
 	}
 }

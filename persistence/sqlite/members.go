@@ -1,0 +1,127 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/actorchat/engine/persistence"
+)
+
+const (
+	memberColumns   = `conversation_id, user_id, role, joined_at, last_read_seq`
+	insertMemberSQL = `INSERT INTO members (` + memberColumns + `) VALUES (?, ?, ?, ?, ?)`
+	memberSQL       = `SELECT ` + memberColumns + ` FROM members WHERE conversation_id = ? AND user_id = ?`
+	markReadSQL     = `UPDATE members SET last_read_seq = max(last_read_seq, ?)
+		WHERE conversation_id = ? AND user_id = ? RETURNING last_read_seq`
+)
+
+func memberArgs(m persistence.Member) []any {
+	return []any{m.ConversationID, m.UserID, string(m.Role), millis(m.JoinedAt), m.LastReadSeq}
+}
+
+// AddMember inserts m; ErrDuplicate when already a member, ErrNotFound when
+// the conversation does not exist.
+func (s *Store) AddMember(ctx context.Context, m persistence.Member) error {
+	if _, err := s.w.ExecContext(ctx, insertMemberSQL, memberArgs(m)...); err != nil {
+		return fmt.Errorf("add member %s to %s: %w", m.UserID, m.ConversationID, translate(err))
+	}
+	return nil
+}
+
+// RemoveMember deletes the membership; ErrNotFound when absent.
+func (s *Store) RemoveMember(ctx context.Context, conversationID, userID string) error {
+	res, err := s.w.ExecContext(ctx,
+		`DELETE FROM members WHERE conversation_id = ? AND user_id = ?`, conversationID, userID)
+	if err = oneRow(res, err); err != nil {
+		return fmt.Errorf("remove member %s from %s: %w", userID, conversationID, err)
+	}
+	return nil
+}
+
+// SetRole changes a member's role; ErrNotFound when not a member.
+func (s *Store) SetRole(ctx context.Context, conversationID, userID string, role persistence.Role) error {
+	res, err := s.w.ExecContext(ctx,
+		`UPDATE members SET role = ? WHERE conversation_id = ? AND user_id = ?`,
+		string(role), conversationID, userID)
+	if err = oneRow(res, err); err != nil {
+		return fmt.Errorf("set role of %s in %s: %w", userID, conversationID, err)
+	}
+	return nil
+}
+
+// oneRow translates the outcome of a statement that must touch one row.
+func oneRow(res sql.Result, err error) error {
+	if err != nil {
+		return translate(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return translate(err)
+	}
+	if n == 0 {
+		return persistence.ErrNotFound
+	}
+	return nil
+}
+
+// Member returns one membership or ErrNotFound.
+func (s *Store) Member(ctx context.Context, conversationID, userID string) (persistence.Member, error) {
+	m, err := scanMember(s.stmts.member.QueryRowContext(ctx, conversationID, userID))
+	if err != nil {
+		return persistence.Member{}, fmt.Errorf("member %s of %s: %w", userID, conversationID, translate(err))
+	}
+	return m, nil
+}
+
+// Members returns every membership of a conversation, ordered by JoinedAt
+// (then user id). It reads the conversation's primary-key range and sorts it.
+func (s *Store) Members(ctx context.Context, conversationID string) ([]persistence.Member, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT `+memberColumns+` FROM members WHERE conversation_id = ? ORDER BY joined_at, user_id`,
+		conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("members of %s: %w", conversationID, translate(err))
+	}
+	members, err := collect(rows, scanMember)
+	if err != nil {
+		return nil, fmt.Errorf("members of %s: %w", conversationID, translate(err))
+	}
+	return members, nil
+}
+
+// UserMemberships returns every membership of a user, by conversation id.
+func (s *Store) UserMemberships(ctx context.Context, userID string) ([]persistence.Member, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT `+memberColumns+` FROM members WHERE user_id = ? ORDER BY conversation_id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("memberships of %s: %w", userID, translate(err))
+	}
+	members, err := collect(rows, scanMember)
+	if err != nil {
+		return nil, fmt.Errorf("memberships of %s: %w", userID, translate(err))
+	}
+	return members, nil
+}
+
+// MarkRead moves LastReadSeq forward to seq (never backward) in one
+// statement and returns the value now stored; ErrNotFound when not a member.
+func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, seq int64) (int64, error) {
+	var stored int64
+	if err := s.stmts.markRead.QueryRowContext(ctx, seq, conversationID, userID).Scan(&stored); err != nil {
+		return 0, fmt.Errorf("mark read %s in %s: %w", userID, conversationID, translate(err))
+	}
+	return stored, nil
+}
+
+func scanMember(sc scanner) (persistence.Member, error) {
+	var m persistence.Member
+	var role string
+	var joined int64
+	if err := sc.Scan(&m.ConversationID, &m.UserID, &role, &joined, &m.LastReadSeq); err != nil {
+		return persistence.Member{}, err
+	}
+	m.Role = persistence.Role(role)
+	m.JoinedAt = fromMillis(joined)
+	return m, nil
+}

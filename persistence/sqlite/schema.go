@@ -1,0 +1,119 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order, each once, at Open. migrations[i] brings
+// the schema to version i+1, recorded in PRAGMA user_version. Append new
+// versions; never edit an applied one.
+//
+// Every query of the adapter is served by one of these indexes:
+//   - users: PRIMARY KEY(id), UNIQUE users_username(username);
+//   - refresh_tokens: PRIMARY KEY(hash), refresh_tokens_active(user_id) over
+//     active tokens only, for RevokeUserRefreshTokens;
+//   - conversations: PRIMARY KEY(id), UNIQUE conversations_dm_key(dm_key)
+//     over DMs only (groups have an empty key, which must not collide);
+//   - members: PRIMARY KEY(conversation_id, user_id) clustering a
+//     conversation's members (WITHOUT ROWID: small rows, no second copy of
+//     the key), members_user(user_id) for UserMemberships;
+//   - messages: UNIQUE messages_seq(conversation_id, seq) for LastSeq and
+//     every page (After, Before, latest are range scans on it), UNIQUE
+//     messages_client(conversation_id, sender_id, client_msg_id) for
+//     idempotent retries and MessageByClientID. Messages stay a rowid table:
+//     bodies can be large, and a WITHOUT ROWID table would spill them into
+//     the key b-tree.
+//
+// Times are unix milliseconds. Tables are STRICT, so a wrong type fails
+// instead of being stored.
+var migrations = []string{
+	`
+CREATE TABLE users (
+	id            TEXT    NOT NULL PRIMARY KEY,
+	username      TEXT    NOT NULL,
+	display_name  TEXT    NOT NULL,
+	password_hash TEXT    NOT NULL,
+	created_at    INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX users_username ON users (username);
+
+CREATE TABLE refresh_tokens (
+	hash       TEXT    NOT NULL PRIMARY KEY,
+	user_id    TEXT    NOT NULL REFERENCES users (id),
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL,
+	revoked_at INTEGER -- NULL while active
+) STRICT;
+CREATE INDEX refresh_tokens_active ON refresh_tokens (user_id) WHERE revoked_at IS NULL;
+
+CREATE TABLE conversations (
+	id         TEXT    NOT NULL PRIMARY KEY,
+	kind       TEXT    NOT NULL,
+	title      TEXT    NOT NULL,
+	dm_key     TEXT    NOT NULL, -- '' for groups
+	created_by TEXT    NOT NULL,
+	created_at INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX conversations_dm_key ON conversations (dm_key) WHERE dm_key <> '';
+
+CREATE TABLE members (
+	conversation_id TEXT    NOT NULL REFERENCES conversations (id),
+	user_id         TEXT    NOT NULL,
+	role            TEXT    NOT NULL,
+	joined_at       INTEGER NOT NULL,
+	last_read_seq   INTEGER NOT NULL,
+	PRIMARY KEY (conversation_id, user_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX members_user ON members (user_id);
+
+CREATE TABLE messages (
+	conversation_id TEXT    NOT NULL REFERENCES conversations (id),
+	seq             INTEGER NOT NULL,
+	id              TEXT    NOT NULL,
+	kind            TEXT    NOT NULL,
+	sender_id       TEXT    NOT NULL,
+	client_msg_id   TEXT    NOT NULL,
+	body            TEXT    NOT NULL,
+	created_at      INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX messages_seq ON messages (conversation_id, seq);
+CREATE UNIQUE INDEX messages_client ON messages (conversation_id, sender_id, client_msg_id);
+`,
+}
+
+// migrate brings the schema of db up to date in one immediate transaction,
+// so that concurrent Opens of one file apply each migration once. It is
+// idempotent: an up-to-date database is left untouched.
+func migrate(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the writer's _txlock
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+
+	var version int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("migrate: read version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("migrate: database schema version %d is newer than this binary's %d", version, len(migrations))
+	}
+	for v := version; v < len(migrations); v++ {
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			return fmt.Errorf("migrate: to version %d: %w", v+1, err)
+		}
+	}
+	if version == len(migrations) {
+		return nil
+	}
+	// PRAGMA takes no bound parameters; the value is our own integer.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+		return fmt.Errorf("migrate: write version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate: commit: %w", err)
+	}
+	return nil
+}
