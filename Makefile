@@ -1,20 +1,34 @@
-# Every target a person or CI needs. `make run` starts one node with embedded
-# defaults; `make test` runs every test a user relies on.
+# Every target a person or CI needs.
+#   make run   starts one node with embedded defaults (SQLite in ./data) and the web app on :8080
+#   make test  runs every test a user relies on (Go with -race, both store adapters, web)
 GO        ?= go
 GOBIN     ?= $(shell $(GO) env GOPATH)/bin
 PROTOC_GEN_GO_VERSION := v1.36.12
+CHATD_FLAGS ?=
 
-.PHONY: run test proto build tools vet
-
-build:
-	$(GO) build -o bin/chatd ./cmd/chatd
+.PHONY: run build web test test-go proto tools vet clean
 
 run: build
-	./bin/chatd
+	./bin/chatd $(CHATD_FLAGS)
 
-test:
+build: web/dist/index.html
+	$(GO) build -o bin/chatd ./cmd/chatd
+
+# The SPA is built when its output is missing; `make web` rebuilds it.
+web/dist/index.html:
+	$(MAKE) web
+
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
+
+test: test-go
+
+test-go:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 25m ./...
+
+vet:
+	$(GO) vet ./...
 
 # Regenerates the committed protobuf code. Needs protoc (Debian: protobuf-compiler).
 proto: tools
@@ -23,3 +37,6 @@ proto: tools
 tools:
 	@command -v protoc >/dev/null || (apt-get update -qq && apt-get install -y -qq protobuf-compiler)
 	@test -x $(GOBIN)/protoc-gen-go || $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+
+clean:
+	rm -rf bin web/dist/assets web/dist/index.html
