@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/time/rate"
 
 	"github.com/actorchat/engine/actors"
 	"github.com/actorchat/engine/cluster"
@@ -66,13 +67,15 @@ func (n *node) wire(cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	accounts := gateway.NewAccounts(n.store, tokens, gateway.AccountsConfig{}, log)
+	accounts := gateway.NewAccounts(n.store, tokens, gateway.AccountsConfig{
+		AuthRate: rate.Limit(float64(cfg.AuthPerMinute) / 60), AuthBurst: cfg.AuthPerMinute}, log)
 	var static fs.FS
 	if d := web.Dist(); d != nil {
 		static, n.ui = d, true
 	}
 	n.gateway, err = gateway.NewServer(gateway.Config{
 		AllowedOrigins: cfg.AllowedOrigins, MaxBodyBytes: cfg.MaxBodyBytes, MaxConnections: cfg.MaxConnections,
+		FrameRate: cfg.FrameRate, FrameBurst: cfg.FrameBurst, SendQueue: cfg.SendQueue,
 	}, gateway.Deps{
 		Accounts: accounts, Directory: n.store, Grains: n.node, System: n.node.System, Actors: n.deps,
 		Registry: reg, Static: static, Log: log, Ready: n.ready,

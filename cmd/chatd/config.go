@@ -26,9 +26,21 @@ type config struct {
 	AccessTTL      time.Duration
 	MaxBodyBytes   int
 	MaxConnections int
+	FrameRate      float64
+	FrameBurst     int
+	SendQueue      int
+	AuthPerMinute  int
+	PprofListen    string
 }
 
 func (c config) storeKind() string { return c.Store }
+
+func envFloat(v string, def float64) float64 {
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		return f
+	}
+	return def
+}
 
 // parseConfig reads flags, falling back to environment variables.
 func parseConfig(args []string, getenv func(string) string) (config, error) {
@@ -67,6 +79,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.DurationVar(&c.AccessTTL, "access-ttl", envDur("access-ttl", 15*time.Minute), "access token lifetime")
 	fs.IntVar(&c.MaxBodyBytes, "max-body-bytes", envInt("max-body-bytes", 8192), "largest message body, in UTF-8 bytes")
 	fs.IntVar(&c.MaxConnections, "max-connections", envInt("max-connections", 18000), "WebSockets this node accepts")
+	fs.Float64Var(&c.FrameRate, "ws-frame-rate", envFloat(env("ws-frame-rate", ""), 50), "inbound WebSocket frames per second per connection")
+	fs.IntVar(&c.FrameBurst, "ws-frame-burst", envInt("ws-frame-burst", 100), "burst of inbound frames per connection")
+	fs.IntVar(&c.SendQueue, "ws-send-queue", envInt("ws-send-queue", 1024), "outbound frames queued per connection before it is dropped as a slow consumer")
+	fs.IntVar(&c.AuthPerMinute, "auth-rate", envInt("auth-rate", 10), "login and register requests per minute per client IP (burst the same)")
+	fs.StringVar(&c.PprofListen, "pprof-listen", env("pprof-listen", ""), "address for net/http/pprof (off when empty; keep it on loopback)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -53,6 +54,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		n.close(log)
 		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
+	if cfg.PprofListen != "" {
+		go servePprof(cfg.PprofListen, log)
+	}
 	srv := &http.Server{Handler: n.gateway.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -75,4 +79,18 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	n.close(log)
 	log.Info("stopped")
 	return err
+}
+
+// servePprof exposes the profiler on its own listener, never on the public one.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("pprof listening", "addr", addr)
+	if err := srv.ListenAndServe(); err != nil {
+		log.Warn("pprof server stopped", "err", err)
+	}
 }
