@@ -396,3 +396,33 @@ func TestDrainClosesWithReconnectCode(t *testing.T) {
 	}
 	s.doJSON("GET", "/readyz", "", nil, http.StatusServiceUnavailable, nil)
 }
+
+// TestFrameFloodIsRateLimited: frames past the per-connection burst get
+// rate_limited and store nothing.
+func TestFrameFloodIsRateLimited(t *testing.T) {
+	s := sqliteStack(t, func(c *gateway.Config) { c.FrameRate, c.FrameBurst = 0.001, 3 })
+	alice := s.register("alice")
+	conv := s.createGroup(alice, "room")
+	c := s.connect(alice)
+	for i := 0; i < 5; i++ {
+		c.writeJSON(map[string]any{"type": "send", "id": fmt.Sprint(i), "conversationId": conv, "clientMsgId": fmt.Sprint("f", i), "body": "flood"})
+	}
+	acks, limited := 0, 0
+	for acks+limited < 5 {
+		f := c.waitFor(func(f frame) bool { return f.Type == "ack" || f.Type == "error" }, "reply")
+		switch {
+		case f.Type == "ack":
+			acks++
+		case f.Code == "rate_limited":
+			limited++
+		default:
+			t.Fatalf("unexpected reply %+v", f)
+		}
+	}
+	if acks != 3 || limited != 2 {
+		t.Fatalf("%d acks and %d rate_limited, want 3 and 2", acks, limited)
+	}
+	if last, _ := s.store.LastSeq(context.Background(), conv); last != 3 {
+		t.Fatalf("stored %d messages, want 3", last)
+	}
+}

@@ -1,0 +1,107 @@
+package gateway_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/actorchat/engine/gateway"
+)
+
+type convView struct {
+	ID          string
+	Kind        string
+	Title       string
+	LastSeq     int64
+	LastReadSeq int64
+	Unread      int64
+	Role        string
+	LastMessage *frame
+	Members     []struct {
+		UserID, Username, Role string
+	}
+}
+
+func TestConversationsREST(t *testing.T) {
+	s := sqliteStack(t, func(c *gateway.Config) { c.FrameRate, c.FrameBurst = 1000, 1000 })
+	alice, bob, carol, dave := s.register("alice"), s.register("bob"), s.register("carol"), s.register("dave")
+
+	t.Run("direct conversations are one per pair", func(t *testing.T) {
+		var first, again, reverse convView
+		s.doJSON("POST", "/api/conversations", alice.Token, map[string]string{"kind": "direct", "with": "bob"}, http.StatusCreated, &first)
+		s.doJSON("POST", "/api/conversations", alice.Token, map[string]string{"kind": "direct", "with": "bob"}, http.StatusOK, &again)
+		s.doJSON("POST", "/api/conversations", bob.Token, map[string]string{"kind": "direct", "with": "alice"}, http.StatusOK, &reverse)
+		if first.ID == "" || again.ID != first.ID || reverse.ID != first.ID || len(first.Members) != 2 {
+			t.Fatalf("DM ids %q %q %q members %d", first.ID, again.ID, reverse.ID, len(first.Members))
+		}
+		s.doJSON("POST", "/api/conversations", alice.Token, map[string]string{"kind": "direct", "with": "alice"}, http.StatusBadRequest, nil)
+		s.doJSON("POST", "/api/conversations", alice.Token, map[string]string{"kind": "direct", "with": "nobody"}, http.StatusNotFound, nil)
+		s.doJSON("POST", "/api/conversations/"+first.ID+"/members", alice.Token, map[string]string{"username": "carol"}, http.StatusForbidden, nil)
+	})
+
+	conv := s.createGroup(alice, "team", bob)
+	t.Run("roles", func(t *testing.T) {
+		// A member cannot add; the owner adds an admin; the admin adds a member but not an admin.
+		s.doJSON("POST", "/api/conversations/"+conv+"/members", bob.Token, map[string]string{"username": "carol"}, http.StatusForbidden, nil)
+		s.doJSON("POST", "/api/conversations/"+conv+"/members", alice.Token, map[string]string{"username": "carol", "role": "admin"}, http.StatusOK, nil)
+		s.doJSON("POST", "/api/conversations/"+conv+"/members", carol.Token, map[string]string{"username": "dave", "role": "admin"}, http.StatusForbidden, nil)
+		s.doJSON("POST", "/api/conversations/"+conv+"/members", carol.Token, map[string]string{"username": "dave"}, http.StatusOK, nil)
+		s.doJSON("POST", "/api/conversations/"+conv+"/members", carol.Token, map[string]string{"username": "dave"}, http.StatusConflict, nil)
+		s.doJSON("POST", "/api/conversations/"+conv+"/members", alice.Token, map[string]string{"username": "bob", "role": "owner"}, http.StatusBadRequest, nil)
+		// An admin cannot remove the owner; a member cannot remove anyone.
+		s.doJSON("DELETE", "/api/conversations/"+conv+"/members/"+alice.ID, carol.Token, nil, http.StatusForbidden, nil)
+		s.doJSON("DELETE", "/api/conversations/"+conv+"/members/"+carol.ID, dave.Token, nil, http.StatusForbidden, nil)
+		// The owner leaves: the admin becomes owner.
+		s.doJSON("POST", "/api/conversations/"+conv+"/leave", alice.Token, nil, http.StatusNoContent, nil)
+		var v convView
+		s.doJSON("GET", "/api/conversations/"+conv, carol.Token, nil, http.StatusOK, &v)
+		if v.Role != "owner" || len(v.Members) != 3 {
+			t.Fatalf("after the owner left: carol is %q, %d members", v.Role, len(v.Members))
+		}
+		s.doJSON("GET", "/api/conversations/"+conv, alice.Token, nil, http.StatusForbidden, nil)
+	})
+
+	t.Run("history pages and read marker", func(t *testing.T) {
+		c := s.connect(bob)
+		for i := 1; i <= 120; i++ {
+			c.writeJSON(map[string]any{"type": "send", "id": fmt.Sprint(i), "conversationId": conv, "clientMsgId": fmt.Sprint("h", i), "body": fmt.Sprint("msg ", i)})
+		}
+		c.waitFor(func(f frame) bool { return f.Type == "ack" && f.Seq == 120 }, "last ack")
+		var page struct{ Messages []frame }
+		s.doJSON("GET", "/api/conversations/"+conv+"/messages?limit=500", dave.Token, nil, http.StatusOK, &page)
+		if len(page.Messages) != 100 || page.Messages[0].Seq != 21 || page.Messages[99].Seq != 120 {
+			t.Fatalf("latest page: %d messages %d..%d, want 100 messages 21..120", len(page.Messages), page.Messages[0].Seq, page.Messages[len(page.Messages)-1].Seq)
+		}
+		s.doJSON("GET", "/api/conversations/"+conv+"/messages?before=21&limit=10", dave.Token, nil, http.StatusOK, &page)
+		if len(page.Messages) != 10 || page.Messages[0].Seq != 11 || page.Messages[9].Seq != 20 {
+			t.Fatalf("before page: %v", seqs(page.Messages))
+		}
+		s.doJSON("GET", "/api/conversations/"+conv+"/messages?after=115", dave.Token, nil, http.StatusOK, &page)
+		if len(page.Messages) != 5 || page.Messages[0].Seq != 116 {
+			t.Fatalf("after page: %v", seqs(page.Messages))
+		}
+		s.doJSON("GET", "/api/conversations/"+conv+"/messages?after=1&before=5", dave.Token, nil, http.StatusBadRequest, nil)
+		s.doJSON("GET", "/api/conversations/"+conv+"/messages?before=-1", dave.Token, nil, http.StatusBadRequest, nil)
+
+		var list struct{ Conversations []convView }
+		s.doJSON("GET", "/api/conversations", dave.Token, nil, http.StatusOK, &list)
+		if len(list.Conversations) != 1 || list.Conversations[0].Unread != 120 || list.Conversations[0].LastMessage == nil || list.Conversations[0].LastMessage.Seq != 120 {
+			t.Fatalf("dave's list: %+v", list.Conversations)
+		}
+		s.doJSON("POST", "/api/conversations/"+conv+"/read", dave.Token, map[string]int64{"seq": 100}, http.StatusOK, nil)
+		s.doJSON("POST", "/api/conversations/"+conv+"/read", dave.Token, map[string]int64{"seq": 50}, http.StatusOK, nil)
+		s.doJSON("POST", "/api/conversations/"+conv+"/read", dave.Token, map[string]int64{"seq": 121}, http.StatusBadRequest, nil)
+		s.doJSON("GET", "/api/conversations", dave.Token, nil, http.StatusOK, &list)
+		if got := list.Conversations[0]; got.LastReadSeq != 100 || got.Unread != 20 {
+			t.Fatalf("after read 100 then 50: lastRead %d unread %d, want 100 and 20", got.LastReadSeq, got.Unread)
+		}
+	})
+
+	t.Run("validation", func(t *testing.T) {
+		s.doJSON("POST", "/api/conversations", alice.Token, map[string]any{"kind": "group", "title": ""}, http.StatusBadRequest, nil)
+		s.doJSON("POST", "/api/conversations", alice.Token, map[string]any{"kind": "channel", "title": "x"}, http.StatusBadRequest, nil)
+		s.doJSON("POST", "/api/conversations", alice.Token, map[string]any{"kind": "group", "title": "x", "$set": 1}, http.StatusBadRequest, nil)
+		s.doJSON("POST", "/api/conversations", "", map[string]any{"kind": "group", "title": "x"}, http.StatusUnauthorized, nil)
+		s.doJSON("GET", "/api/conversations/nope", alice.Token, nil, http.StatusForbidden, nil)
+	})
+}
