@@ -1,0 +1,1021 @@
+// Typed client of the chatd wire protocol, version 1 (docs/protocol.md):
+// REST helpers (Api) and the live WebSocket (ChatSocket). Nothing here knows
+// about React or the store; the app and the tests both use this module.
+
+// ---------------------------------------------------------------------------
+// Wire types
+
+/** A user as the server shows it to others. */
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+}
+
+/** The answer of register, login and refresh. */
+export interface Session {
+  user: User;
+  accessToken: string;
+  accessExpiresAt: string;
+  refreshToken: string;
+}
+
+/** A stored chat message; (conversationId, seq) is its identity. */
+export interface Message {
+  conversationId: string;
+  seq: number;
+  messageId: string;
+  senderId: string;
+  clientMsgId: string;
+  body: string;
+  createdAt: string;
+}
+
+export type Role = 'owner' | 'admin' | 'member';
+
+export interface Member {
+  userId: string;
+  username: string;
+  displayName: string;
+  role: Role;
+  joinedAt: string;
+  lastReadSeq: number;
+}
+
+export interface Conversation {
+  id: string;
+  kind: 'group' | 'direct';
+  title: string;
+  createdBy: string;
+  createdAt: string;
+  lastSeq: number;
+  lastReadSeq: number;
+  unread: number;
+  lastMessage?: Message;
+  role?: Role | '';
+  peer?: User;
+  members?: Member[];
+}
+
+/** The server's acknowledgement of a send: the message is stored. */
+export interface Ack {
+  conversationId: string;
+  seq: number;
+  messageId: string;
+  clientMsgId: string;
+  createdAt: string;
+  duplicate: boolean;
+}
+
+/** The end of a sync replay, with the afterSeq the client asked for. */
+export interface SyncResult {
+  conversationId: string;
+  afterSeq: number;
+  fromSeq: number;
+  lastSeq: number;
+  hasMore: boolean;
+}
+
+export interface HistoryPage {
+  conversationId: string;
+  messages: Message[];
+  hasMore: boolean;
+}
+
+export interface MembershipEvent {
+  conversationId: string;
+  joined: boolean;
+  lastSeq: number;
+}
+
+/** The closed set of protocol error codes, plus client-side ones. */
+export type ErrorCode =
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'invalid'
+  | 'too_large'
+  | 'rate_limited'
+  | 'conflict'
+  | 'unavailable'
+  | 'internal'
+  // client side:
+  | 'timeout'
+  | 'disconnected'
+  | 'network';
+
+/** An error with a protocol code; REST errors also carry the HTTP status. */
+export class ChatError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  constructor(code: ErrorCode, message: string, status = 0) {
+    super(message);
+    this.name = 'ChatError';
+    this.code = code;
+    this.status = status;
+  }
+  /** Whether retrying the same request later may succeed. */
+  get retryable(): boolean {
+    return ['unavailable', 'rate_limited', 'internal', 'timeout', 'disconnected', 'network'].includes(this.code);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers
+
+/** A random UUID v4; works outside secure contexts too. */
+export function newId(): string {
+  const c = globalThis.crypto;
+  if (typeof c?.randomUUID === 'function') return c.randomUUID();
+  const b = new Uint8Array(16);
+  c.getRandomValues(b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Exponential backoff with jitter: a delay in [cap/2, cap], cap = min(max, base·2^attempt). */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const cap = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20));
+  return Math.round(cap / 2 + (random() * cap) / 2);
+}
+
+/** The WebSocket URL of the page's own origin. */
+export function sameOriginWsUrl(loc: { protocol: string; host: string } = location): string {
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
+}
+
+function decodeJwtLifetimeMs(token: string): number | null {
+  try {
+    const part = token.split('.')[1];
+    if (!part) return null;
+    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
+    const claims = JSON.parse(json) as { iat?: number; exp?: number };
+    if (typeof claims.iat === 'number' && typeof claims.exp === 'number' && claims.exp > claims.iat) {
+      return (claims.exp - claims.iat) * 1000;
+    }
+  } catch {
+    // not a JWT we can read: fall back to accessExpiresAt
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------
+// REST
+
+/** Where the socket gets its access token from; Api implements it. */
+export interface TokenSource {
+  /** A token that is not due for renewal yet, refreshing it when needed. */
+  accessToken(): Promise<string>;
+  /** Local time (ms) at which the token should be renewed; null when signed out. */
+  renewAt(): number | null;
+  /** Forget the current token (the server refused it). */
+  invalidate(): void;
+}
+
+export interface ApiOptions {
+  /** Prefix of every REST path; '' for the page's own origin. */
+  baseUrl?: string;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+interface HeldToken {
+  token: string;
+  /** Local clock times, immune to server clock skew. */
+  expiresAt: number;
+  renewAt: number;
+}
+
+type Listener<T> = (value: T) => void;
+
+/**
+ * The REST API. It keeps the access token in memory only; the refresh token
+ * lives in the HttpOnly cookie, so `refresh()` restores a session after a
+ * page load. Authenticated calls refresh once on `unauthorized` and retry.
+ */
+export class Api implements TokenSource {
+  private readonly base: string;
+  private readonly fetchFn: typeof fetch;
+  private readonly now: () => number;
+  private held: HeldToken | null = null;
+  private refreshing: Promise<Session> | null = null;
+  private readonly sessionListeners = new Set<Listener<Session | null>>();
+  user: User | null = null;
+
+  constructor(opts: ApiOptions = {}) {
+    this.base = opts.baseUrl ?? '';
+    this.fetchFn = opts.fetch ?? ((...a) => globalThis.fetch(...a));
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Calls fn with the new session after login/refresh, null after sign-out. */
+  onSession(fn: Listener<Session | null>): () => void {
+    this.sessionListeners.add(fn);
+    return () => this.sessionListeners.delete(fn);
+  }
+
+  // --- accounts
+
+  register(username: string, password: string, displayName?: string): Promise<Session> {
+    const body: Record<string, string> = { username, password };
+    if (displayName) body.displayName = displayName;
+    return this.startSession(this.request<Session>('POST', '/api/register', body, false));
+  }
+
+  login(username: string, password: string): Promise<Session> {
+    return this.startSession(this.request<Session>('POST', '/api/login', { username, password }, false));
+  }
+
+  /**
+   * Rotates the refresh cookie for a new session. Concurrent calls share one
+   * request, and tabs take turns (Web Locks): presenting a refresh token twice
+   * revokes every session of the user.
+   */
+  refresh(): Promise<Session> {
+    if (!this.refreshing) {
+      const run = () => this.startSession(this.request<Session>('POST', '/api/refresh', {}, false));
+      const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+      const p: Promise<Session> = locks ? locks.request('actorchat-refresh', run).then((s) => s) : run();
+      this.refreshing = p.finally(() => {
+        this.refreshing = null;
+      });
+    }
+    return this.refreshing;
+  }
+
+  /** Ends this session (revokes the cookie's refresh token). */
+  async logout(): Promise<void> {
+    try {
+      await this.request<void>('POST', '/api/logout', {}, false);
+    } finally {
+      this.signedOut();
+    }
+  }
+
+  me(): Promise<{ user: User }> {
+    return this.request('GET', '/api/me');
+  }
+
+  // --- conversations
+
+  async conversations(): Promise<Conversation[]> {
+    const r = await this.request<{ conversations: Conversation[] }>('GET', '/api/conversations');
+    return r.conversations ?? [];
+  }
+
+  conversation(id: string): Promise<Conversation> {
+    return this.request('GET', `/api/conversations/${encodeURIComponent(id)}`);
+  }
+
+  createGroup(title: string, members: string[]): Promise<Conversation> {
+    return this.request('POST', '/api/conversations', { kind: 'group', title, members });
+  }
+
+  createDirect(username: string): Promise<Conversation> {
+    return this.request('POST', '/api/conversations', { kind: 'direct', with: username });
+  }
+
+  addMember(id: string, username: string, role?: 'member' | 'admin'): Promise<Conversation> {
+    const body: Record<string, string> = { username };
+    if (role) body.role = role;
+    return this.request('POST', `/api/conversations/${encodeURIComponent(id)}/members`, body);
+  }
+
+  removeMember(id: string, userId: string): Promise<Conversation> {
+    return this.request('DELETE', `/api/conversations/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`);
+  }
+
+  leave(id: string): Promise<void> {
+    return this.request('POST', `/api/conversations/${encodeURIComponent(id)}/leave`, {});
+  }
+
+  /** A page of messages, ascending by seq: the newest, or before/after a seq. */
+  async messages(id: string, q: { before?: number; after?: number; limit?: number } = {}): Promise<Message[]> {
+    const p = new URLSearchParams();
+    if (q.before) p.set('before', String(q.before));
+    if (q.after) p.set('after', String(q.after));
+    if (q.limit) p.set('limit', String(q.limit));
+    const qs = p.toString();
+    const r = await this.request<{ messages: Message[] }>(
+      'GET',
+      `/api/conversations/${encodeURIComponent(id)}/messages${qs ? `?${qs}` : ''}`,
+    );
+    return r.messages ?? [];
+  }
+
+  async markRead(id: string, seq: number): Promise<number> {
+    const r = await this.request<{ lastReadSeq: number }>('POST', `/api/conversations/${encodeURIComponent(id)}/read`, { seq });
+    return r.lastReadSeq;
+  }
+
+  // --- TokenSource
+
+  async accessToken(): Promise<string> {
+    const h = this.held;
+    if (h && this.now() < h.renewAt) return h.token;
+    const s = await this.refresh();
+    return s.accessToken;
+  }
+
+  renewAt(): number | null {
+    return this.held?.renewAt ?? null;
+  }
+
+  invalidate(): void {
+    this.held = null;
+  }
+
+  get signedIn(): boolean {
+    return this.held !== null;
+  }
+
+  // --- internals
+
+  private async startSession(p: Promise<Session>): Promise<Session> {
+    let s: Session;
+    try {
+      s = await p;
+    } catch (e) {
+      if (e instanceof ChatError && e.code === 'unauthorized') this.signedOut();
+      throw e;
+    }
+    const now = this.now();
+    let lifetime = decodeJwtLifetimeMs(s.accessToken);
+    if (lifetime === null) {
+      const left = Date.parse(s.accessExpiresAt) - now;
+      lifetime = Number.isFinite(left) && left > 0 ? left : 5 * 60_000;
+    }
+    // Renew when a quarter of the lifetime (at most a minute) is left.
+    const lead = Math.min(60_000, lifetime / 4);
+    this.held = { token: s.accessToken, expiresAt: now + lifetime, renewAt: now + lifetime - lead };
+    this.user = s.user;
+    // The refresh token stays in the HttpOnly cookie; never keep it in script.
+    const session: Session = { ...s, refreshToken: '' };
+    for (const fn of this.sessionListeners) fn(session);
+    return session;
+  }
+
+  private signedOut(): void {
+    const was = this.held !== null || this.user !== null;
+    this.held = null;
+    this.user = null;
+    if (was) for (const fn of this.sessionListeners) fn(null);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
+    const res = await this.send(method, path, body, auth ? await this.accessToken() : null);
+    if (res.status === 401 && auth) {
+      // The token may have expired in flight or been revoked: refresh once.
+      this.held = null;
+      const token = await this.accessToken();
+      return this.parse<T>(await this.send(method, path, body, token));
+    }
+    return this.parse<T>(res);
+  }
+
+  private async send(method: string, path: string, body: unknown, token: string | null): Promise<Response> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (token) headers.Authorization = `Bearer ${token}`;
+    try {
+      return await this.fetchFn(this.base + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+    } catch {
+      throw new ChatError('network', 'The server cannot be reached.');
+    }
+  }
+
+  private async parse<T>(res: Response): Promise<T> {
+    if (res.status === 204) return undefined as T;
+    let data: unknown = null;
+    const text = await res.text();
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = null;
+      }
+    }
+    if (!res.ok) {
+      const err = (data as { error?: { code?: ErrorCode; message?: string } } | null)?.error;
+      throw new ChatError(err?.code ?? httpCode(res.status), err?.message ?? `HTTP ${res.status}`, res.status);
+    }
+    return data as T;
+  }
+}
+
+function httpCode(status: number): ErrorCode {
+  switch (status) {
+    case 400:
+      return 'invalid';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'too_large';
+    case 429:
+      return 'rate_limited';
+    case 503:
+    case 502:
+    case 504:
+      return 'unavailable';
+    default:
+      return 'internal';
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Seq tracking (protocol §4): the highest seq held without gaps
+
+/**
+ * What a client holds of one conversation's live stream: every seq up to
+ * `seq` (the resume point), plus seqs received beyond a gap.
+ */
+export interface SeqCursor {
+  seq: number;
+  ahead: number[]; // ascending, all > seq + 1
+}
+
+/**
+ * Records a received seq. Returns the new cursor and, when the seq jumps
+ * past `seq + 1`, the afterSeq to sync from.
+ */
+export function trackSeq(c: SeqCursor, seq: number): { cursor: SeqCursor; gapAfter: number | null } {
+  if (seq <= c.seq || c.ahead.includes(seq)) return { cursor: c, gapAfter: null };
+  if (seq === c.seq + 1) return { cursor: absorb({ seq, ahead: c.ahead }), gapAfter: null };
+  const ahead = [...c.ahead, seq].sort((a, b) => a - b);
+  return { cursor: { seq: c.seq, ahead }, gapAfter: c.seq };
+}
+
+/**
+ * Applies a `synced` reply: without hasMore, every message in (afterSeq,
+ * lastSeq] has been sent, so the cursor moves to lastSeq even over seqs that
+ * do not exist. Returns the cursor and whether a gap remains.
+ */
+export function applySynced(c: SeqCursor, r: Pick<SyncResult, 'afterSeq' | 'lastSeq' | 'hasMore'>): { cursor: SeqCursor; gapAfter: number | null } {
+  if (r.hasMore) return { cursor: c, gapAfter: c.seq };
+  if (r.afterSeq > c.seq) return { cursor: c, gapAfter: c.ahead.length ? c.seq : null };
+  const next = absorb({ seq: Math.max(c.seq, r.lastSeq), ahead: c.ahead });
+  return { cursor: next, gapAfter: next.ahead.length ? next.seq : null };
+}
+
+function absorb(c: SeqCursor): SeqCursor {
+  let seq = c.seq;
+  const ahead = c.ahead.filter((s) => s > seq);
+  while (ahead.length && ahead[0] <= seq + 1) seq = Math.max(seq, ahead.shift()!);
+  return ahead.length === c.ahead.length && seq === c.seq ? c : { seq, ahead };
+}
+
+// ---------------------------------------------------------------------------
+// WebSocket
+
+export type SocketStatus = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'closed';
+
+export interface SocketEvents {
+  status: SocketStatus;
+  ready: { userId: string };
+  message: Message;
+  membership: MembershipEvent;
+  synced: SyncResult;
+  /** An error frame without a request id (the server could not parse a frame). */
+  error: ChatError;
+  /** The server refused our credentials and a refresh failed: sign in again. */
+  unauthorized: ChatError;
+}
+
+/** The part of the DOM WebSocket the client uses (tests pass a fake). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: ((ev: unknown) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+export type WebSocketFactory = (url: string) => WebSocketLike;
+
+export interface ChatSocketOptions {
+  /** WebSocket URLs to try in order; a failure moves on to the next. */
+  urls: string[];
+  tokens: TokenSource;
+  /** Called after every `ready`: the (conversationId, afterSeq) pairs to sync. */
+  resumeCursors?: () => Iterable<readonly [string, number]>;
+  /** Opens a socket; default the global WebSocket. */
+  connect?: WebSocketFactory;
+  /** How long a sync, history, ping or re-auth may take. Default 15 s. */
+  requestTimeoutMs?: number;
+  /** How long send() keeps trying (across reconnects) before it rejects. Default 15 s. */
+  sendTimeoutMs?: number;
+  /** Reconnect backoff. Defaults 500 ms, 15 s. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Idle time after which the client pings to detect a dead connection. Default 30 s. */
+  heartbeatMs?: number;
+  /** Outgoing frame budget (the server allows 50/s, burst 100). Defaults 40/s, 80. */
+  framesPerSecond?: number;
+  frameBurst?: number;
+  random?: () => number;
+  now?: () => number;
+}
+
+interface Waiter<T> {
+  resolve: (v: T) => void;
+  reject: (e: ChatError) => void;
+  timer: ReturnType<typeof setTimeout>;
+  extra?: number; // sync: the afterSeq asked for
+}
+
+interface OutboxEntry {
+  key: string;
+  conversationId: string;
+  body: string;
+  clientMsgId: string;
+  promise: Promise<Ack>;
+  resolve: (a: Ack) => void;
+  reject: (e: ChatError) => void;
+  deadline: ReturnType<typeof setTimeout>;
+  requestId: string | null; // the request in flight on the current socket
+  retries: number;
+}
+
+const OPEN = 1;
+
+/**
+ * One live connection to chatd that survives restarts: it authenticates,
+ * reconnects with backoff and jitter (trying every URL in turn), renews the
+ * access token on the open socket, resumes every conversation with `sync`
+ * after each `ready`, and retries sends with the same clientMsgId until they
+ * are acknowledged or time out.
+ */
+export class ChatSocket {
+  private readonly o: Required<Omit<ChatSocketOptions, 'resumeCursors'>> & Pick<ChatSocketOptions, 'resumeCursors'>;
+  private ws: WebSocketLike | null = null;
+  private urlIndex = 0;
+  private attempt = 0;
+  private started = false;
+  private ready = false;
+  private everReady = false;
+  private nextReq = 0;
+  private readonly listeners: { [K in keyof SocketEvents]?: Set<Listener<SocketEvents[K]>> } = {};
+  private readonly waiters = new Map<string, Waiter<unknown>>();
+  private readonly outbox = new Map<string, OutboxEntry>();
+  private readonly byRequest = new Map<string, OutboxEntry>();
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private renewTimer: ReturnType<typeof setTimeout> | null = null;
+  private heartbeatTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastReceived = 0;
+  private queue: string[] = [];
+  private tokens = 0;
+  private tokensAt = 0;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private forceRefresh = false;
+  status: SocketStatus = 'idle';
+  userId: string | null = null;
+
+  constructor(opts: ChatSocketOptions) {
+    if (!opts.urls.length) throw new Error('ChatSocket: at least one URL is required');
+    this.o = {
+      connect: (url) => new WebSocket(url) as unknown as WebSocketLike,
+      requestTimeoutMs: 15_000,
+      sendTimeoutMs: 15_000,
+      backoffBaseMs: 500,
+      backoffMaxMs: 15_000,
+      heartbeatMs: 30_000,
+      framesPerSecond: 40,
+      frameBurst: 80,
+      random: Math.random,
+      now: Date.now,
+      ...opts,
+    };
+    this.tokens = this.o.frameBurst;
+  }
+
+  on<K extends keyof SocketEvents>(event: K, fn: Listener<SocketEvents[K]>): () => void {
+    let set = this.listeners[event] as Set<Listener<SocketEvents[K]>> | undefined;
+    if (!set) {
+      set = new Set();
+      (this.listeners as Record<string, unknown>)[event] = set;
+    }
+    set.add(fn);
+    return () => set!.delete(fn);
+  }
+
+  /** Connects (once); the socket then keeps itself connected until stop(). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.setStatus('connecting');
+    void this.open();
+  }
+
+  /** Closes for good; pending requests and sends are rejected. */
+  stop(): void {
+    this.started = false;
+    this.clearTimers();
+    const ws = this.ws;
+    this.ws = null;
+    this.ready = false;
+    if (ws) {
+      ws.onopen = ws.onclose = ws.onerror = ws.onmessage = null;
+      try {
+        ws.close(1000, 'bye');
+      } catch {
+        // already closed
+      }
+    }
+    this.failWaiters(new ChatError('disconnected', 'The connection was closed.'));
+    for (const e of [...this.outbox.values()]) this.finishSend(e, null, new ChatError('disconnected', 'The connection was closed.'));
+    this.queue = [];
+    this.setStatus('closed');
+  }
+
+  /** Reconnects now if a reconnect is waiting (e.g. the browser came back online). */
+  reconnectNow(): void {
+    if (!this.started || this.ws || !this.reconnectTimer) return;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    void this.open();
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  /**
+   * Sends a message. Resolves with the ack; rejects with the server's error,
+   * or with `timeout` when no ack came within sendTimeoutMs. While the
+   * connection is down the send waits, and a send whose outcome a disconnect
+   * made unknown is sent again with the same clientMsgId.
+   */
+  send(conversationId: string, body: string, clientMsgId: string): Promise<Ack> {
+    const key = `${conversationId}\u0000${clientMsgId}`;
+    const existing = this.outbox.get(key);
+    if (existing) return existing.promise;
+    let resolve!: (a: Ack) => void;
+    let reject!: (e: ChatError) => void;
+    const promise = new Promise<Ack>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const entry: OutboxEntry = {
+      key,
+      conversationId,
+      body,
+      clientMsgId,
+      promise,
+      resolve,
+      reject,
+      requestId: null,
+      retries: 0,
+      deadline: setTimeout(() => {
+        this.finishSend(entry, null, new ChatError('timeout', 'No answer from the server in time.'));
+      }, this.o.sendTimeoutMs),
+    };
+    this.outbox.set(key, entry);
+    if (this.ready) this.transmit(entry);
+    return promise;
+  }
+
+  /** Asks for every message after afterSeq; resolves on `synced` (also emitted as an event). */
+  sync(conversationId: string, afterSeq: number): Promise<SyncResult> {
+    return this.request<SyncResult>({ type: 'sync', conversationId, afterSeq }, afterSeq);
+  }
+
+  /** A page of messages with seq < beforeSeq (0: the latest). */
+  history(conversationId: string, beforeSeq = 0, limit = 50): Promise<HistoryPage> {
+    return this.request<HistoryPage>({ type: 'history', conversationId, beforeSeq, limit });
+  }
+
+  ping(): Promise<void> {
+    return this.request<void>({ type: 'ping' });
+  }
+
+  /** Sends a fresh access token on the open socket (before the old one expires). */
+  async reauth(): Promise<void> {
+    const token = await this.o.tokens.accessToken();
+    await this.request<void>({ type: 'auth', token });
+  }
+
+  // --- connection lifecycle
+
+  private async open(): Promise<void> {
+    if (!this.started) return;
+    let token: string;
+    try {
+      if (this.forceRefresh) this.o.tokens.invalidate();
+      token = await this.o.tokens.accessToken();
+      this.forceRefresh = false;
+    } catch (e) {
+      const err = e instanceof ChatError ? e : new ChatError('network', String(e));
+      if (err.code === 'unauthorized') {
+        this.emit('unauthorized', err);
+        this.stop();
+        return;
+      }
+      this.scheduleReconnect(); // the server is unreachable: try again later
+      return;
+    }
+    if (!this.started) return;
+    const url = this.o.urls[this.urlIndex % this.o.urls.length];
+    let ws: WebSocketLike;
+    try {
+      ws = this.o.connect(url);
+    } catch {
+      this.onSocketGone(null, 1006);
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      if (this.ws !== ws) return;
+      this.tokens = this.o.frameBurst;
+      this.tokensAt = this.o.now();
+      ws.send(JSON.stringify({ type: 'auth', token }));
+    };
+    ws.onmessage = (ev) => {
+      if (this.ws !== ws) return;
+      this.lastReceived = this.o.now();
+      if (typeof ev.data === 'string') this.onFrame(ev.data);
+    };
+    ws.onerror = () => {
+      // onclose follows and does the work
+    };
+    ws.onclose = (ev) => {
+      if (this.ws !== ws) return;
+      this.onSocketGone(ws, ev.code);
+    };
+  }
+
+  private onSocketGone(ws: WebSocketLike | null, code: number): void {
+    if (ws) ws.onopen = ws.onclose = ws.onerror = ws.onmessage = null;
+    this.ws = null;
+    const wasReady = this.ready;
+    this.ready = false;
+    this.queue = [];
+    this.clearTimers();
+    this.failWaiters(new ChatError('disconnected', 'The connection was lost.'));
+    this.byRequest.clear();
+    for (const e of this.outbox.values()) e.requestId = null; // resent after the next ready
+    if (!this.started) return;
+    if (code === 4001) this.forceRefresh = true; // a new token first
+    // The node failed us or is going away: try the next one.
+    if (!wasReady || code === 1001 || code === 1013) this.urlIndex++;
+    this.scheduleReconnect(!wasReady && this.attempt < this.o.urls.length - 1);
+  }
+
+  private scheduleReconnect(immediately = false): void {
+    if (!this.started || this.reconnectTimer) return;
+    this.setStatus(this.everReady ? 'reconnecting' : 'connecting');
+    const delay = immediately ? 0 : backoffDelay(this.attempt, this.o.backoffBaseMs, this.o.backoffMaxMs, this.o.random);
+    this.attempt++;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      void this.open();
+    }, delay);
+  }
+
+  private onReady(userId: string): void {
+    this.ready = true;
+    this.everReady = true;
+    this.attempt = 0;
+    this.userId = userId;
+    this.setStatus('online');
+    this.emit('ready', { userId });
+    for (const [conversationId, afterSeq] of this.o.resumeCursors?.() ?? []) {
+      this.sync(conversationId, afterSeq).catch(() => {
+        // a lost connection resumes again after the next ready
+      });
+    }
+    for (const e of this.outbox.values()) if (!e.requestId) this.transmit(e);
+    this.scheduleRenew();
+    this.scheduleHeartbeat();
+  }
+
+  private scheduleRenew(): void {
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    const at = this.o.tokens.renewAt();
+    if (at === null) return;
+    const delay = Math.max(1_000, at - this.o.now());
+    this.renewTimer = setTimeout(() => {
+      this.renewTimer = null;
+      this.reauth().then(
+        () => this.scheduleRenew(),
+        (e: ChatError) => {
+          if (e.code === 'unauthorized') {
+            this.emit('unauthorized', e);
+            this.stop();
+          } else if (this.ws && this.ready) {
+            this.ws.close(4000, 'token renewal failed'); // reconnect with a fresh token
+          }
+        },
+      );
+    }, delay);
+  }
+
+  private scheduleHeartbeat(): void {
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = setTimeout(() => {
+      this.heartbeatTimer = null;
+      if (!this.ready) return;
+      if (this.o.now() - this.lastReceived < this.o.heartbeatMs) {
+        this.scheduleHeartbeat();
+        return;
+      }
+      this.ping().then(
+        () => this.scheduleHeartbeat(),
+        () => this.ws?.close(4000, 'no pong'),
+      );
+    }, this.o.heartbeatMs);
+  }
+
+  private clearTimers(): void {
+    for (const t of [this.reconnectTimer, this.renewTimer, this.heartbeatTimer, this.flushTimer]) if (t) clearTimeout(t);
+    this.reconnectTimer = this.renewTimer = this.heartbeatTimer = this.flushTimer = null;
+  }
+
+  private setStatus(s: SocketStatus): void {
+    if (this.status === s) return;
+    this.status = s;
+    this.emit('status', s);
+  }
+
+  private emit<K extends keyof SocketEvents>(event: K, value: SocketEvents[K]): void {
+    const set = this.listeners[event] as Set<Listener<SocketEvents[K]>> | undefined;
+    if (!set) return;
+    for (const fn of [...set]) {
+      try {
+        fn(value);
+      } catch (e) {
+        console.error(`chat socket ${event} listener failed`, e);
+      }
+    }
+  }
+
+  // --- frames
+
+  private onFrame(data: string): void {
+    let f: Record<string, unknown>;
+    try {
+      f = JSON.parse(data) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    const id = typeof f.id === 'string' ? f.id : '';
+    switch (f.type) {
+      case 'ready':
+        this.onReady(String(f.userId ?? ''));
+        break;
+      case 'message': {
+        const { type: _t, ...m } = f;
+        this.emit('message', m as unknown as Message);
+        break;
+      }
+      case 'membership':
+        this.emit('membership', {
+          conversationId: String(f.conversationId),
+          joined: f.joined === true,
+          lastSeq: Number(f.lastSeq ?? 0),
+        });
+        break;
+      case 'ack':
+        this.onAck(id, f as unknown as Ack & { id: string });
+        break;
+      case 'synced': {
+        const w = this.waiters.get(id);
+        const r: SyncResult = {
+          conversationId: String(f.conversationId),
+          afterSeq: w?.extra ?? 0,
+          fromSeq: Number(f.fromSeq ?? 0),
+          lastSeq: Number(f.lastSeq ?? 0),
+          hasMore: f.hasMore === true,
+        };
+        this.emit('synced', r);
+        this.settle(id, r, null);
+        break;
+      }
+      case 'history':
+        this.settle(id, {
+          conversationId: String(f.conversationId),
+          messages: (f.messages as Message[]) ?? [],
+          hasMore: f.hasMore === true,
+        }, null);
+        break;
+      case 'pong':
+        this.settle(id, undefined, null);
+        break;
+      case 'error': {
+        const err = new ChatError((f.code as ErrorCode) ?? 'internal', String(f.message ?? 'error'));
+        if (!id) this.emit('error', err);
+        else if (this.byRequest.has(id)) this.onSendError(id, err);
+        else this.settle(id, undefined, err);
+        break;
+      }
+      default:
+        break; // a newer server's frame: ignore
+    }
+  }
+
+  private request<T>(frame: Record<string, unknown>, extra?: number): Promise<T> {
+    if (!this.ready) return Promise.reject(new ChatError('disconnected', 'Not connected.'));
+    const id = `r${++this.nextReq}`;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => this.settle(id, undefined, new ChatError('timeout', 'No answer from the server in time.')), this.o.requestTimeoutMs);
+      this.waiters.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, extra });
+      this.write({ ...frame, id });
+    });
+  }
+
+  private settle(id: string, value: unknown, err: ChatError | null): void {
+    const w = this.waiters.get(id);
+    if (!w) return;
+    this.waiters.delete(id);
+    clearTimeout(w.timer);
+    if (err) w.reject(err);
+    else w.resolve(value);
+  }
+
+  private failWaiters(err: ChatError): void {
+    for (const [id] of this.waiters) this.settle(id, undefined, err);
+  }
+
+  private transmit(e: OutboxEntry): void {
+    const id = `s${++this.nextReq}`;
+    e.requestId = id;
+    this.byRequest.set(id, e);
+    this.write({ type: 'send', id, conversationId: e.conversationId, clientMsgId: e.clientMsgId, body: e.body });
+  }
+
+  private onAck(id: string, a: Ack & { id: string }): void {
+    const e = this.byRequest.get(id);
+    if (!e) return;
+    const { id: _id, type: _type, ...ack } = a as Ack & { id: string; type?: string };
+    this.finishSend(e, ack as Ack, null);
+  }
+
+  private onSendError(id: string, err: ChatError): void {
+    const e = this.byRequest.get(id);
+    if (!e) return;
+    this.byRequest.delete(id);
+    e.requestId = null;
+    if (err.code === 'unavailable' || err.code === 'rate_limited') {
+      // Outcome unknown or refused for now: the same clientMsgId again, later.
+      const delay = backoffDelay(e.retries++, this.o.backoffBaseMs, this.o.backoffMaxMs, this.o.random);
+      setTimeout(() => {
+        if (this.outbox.get(e.key) === e && !e.requestId && this.ready) this.transmit(e);
+      }, delay);
+      return;
+    }
+    this.finishSend(e, null, err);
+  }
+
+  private finishSend(e: OutboxEntry, ack: Ack | null, err: ChatError | null): void {
+    if (this.outbox.get(e.key) !== e) return;
+    this.outbox.delete(e.key);
+    if (e.requestId) this.byRequest.delete(e.requestId);
+    clearTimeout(e.deadline);
+    if (ack) e.resolve(ack);
+    else e.reject(err!);
+  }
+
+  // --- outgoing rate limit: a token bucket below the server's limit
+
+  private write(frame: Record<string, unknown>): void {
+    this.queue.push(JSON.stringify(frame));
+    this.flush();
+  }
+
+  private flush(): void {
+    if (this.flushTimer) return;
+    const now = this.o.now();
+    this.tokens = Math.min(this.o.frameBurst, this.tokens + ((now - this.tokensAt) / 1000) * this.o.framesPerSecond);
+    this.tokensAt = now;
+    while (this.queue.length && this.tokens >= 1) {
+      const ws = this.ws;
+      if (!ws || ws.readyState !== OPEN) {
+        this.queue = [];
+        return;
+      }
+      ws.send(this.queue.shift()!);
+      this.tokens -= 1;
+    }
+    if (this.queue.length) {
+      const wait = Math.ceil(((1 - this.tokens) / this.o.framesPerSecond) * 1000);
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        this.flush();
+      }, wait);
+    }
+  }
+}

@@ -1,0 +1,308 @@
+// The engine wires the REST Api and the ChatSocket to the store, and runs the
+// asynchronous work the screens ask for (open a conversation, load older
+// pages, mark read, manage members).
+import {
+  Api,
+  ChatError,
+  ChatSocket,
+  sameOriginWsUrl,
+  type Conversation,
+  type Message,
+  type MembershipEvent,
+  type WebSocketFactory,
+} from '../lib/client';
+import type { ChatStore } from './store';
+
+export const PAGE_SIZE = 50;
+
+export interface EngineOptions {
+  api: Api;
+  store: ChatStore;
+  /** WebSocket URLs, tried in order; default the page's own origin. */
+  urls?: string[];
+  connect?: WebSocketFactory;
+  /** Called when the session cannot be renewed: show the sign-in screen. */
+  onSignedOut?: () => void;
+}
+
+export class ChatEngine {
+  readonly api: Api;
+  readonly store: ChatStore;
+  readonly socket: ChatSocket;
+  private readonly onSignedOut: () => void;
+  private readyCount = 0;
+  private readonly fetching = new Map<string, Promise<void>>();
+  private readTimer: ReturnType<typeof setTimeout> | null = null;
+  private readInFlight = false;
+  private readonly cleanups: (() => void)[] = [];
+  private stopped = false;
+
+  constructor(o: EngineOptions) {
+    this.api = o.api;
+    this.store = o.store;
+    this.onSignedOut = o.onSignedOut ?? (() => {});
+    this.socket = new ChatSocket({
+      urls: o.urls ?? [sameOriginWsUrl()],
+      tokens: o.api,
+      connect: o.connect,
+      resumeCursors: () => this.store.getState().beginResume(),
+    });
+    const st = () => this.store.getState();
+    st().setTransport({
+      send: (c, body, id) => this.socket.send(c, body, id),
+      requestSync: (c, after) => {
+        this.socket.sync(c, after).catch(() => this.store.getState().syncFailed(c));
+      },
+    });
+    const s = this.socket;
+    this.cleanups.push(
+      s.on('status', (v) => st().setStatus(v)),
+      s.on('message', (m) => this.onMessage(m)),
+      s.on('synced', (r) => st().applySynced(r)),
+      s.on('membership', (ev) => this.onMembership(ev)),
+      s.on('ready', () => this.onReady()),
+      s.on('unauthorized', () => this.signOutLocally()),
+      this.store.subscribe(() => this.maybeMarkRead()),
+    );
+    if (typeof document !== 'undefined') {
+      const onVis = () => {
+        st().setVisible(document.visibilityState === 'visible');
+        if (document.visibilityState === 'visible') this.socket.reconnectNow();
+      };
+      const onOnline = () => this.socket.reconnectNow();
+      document.addEventListener('visibilitychange', onVis);
+      window.addEventListener('online', onOnline);
+      this.cleanups.push(
+        () => document.removeEventListener('visibilitychange', onVis),
+        () => window.removeEventListener('online', onOnline),
+      );
+      st().setVisible(document.visibilityState === 'visible');
+    }
+  }
+
+  /** Loads the conversation list, then connects. */
+  async start(): Promise<void> {
+    try {
+      await this.refreshList();
+    } catch (e) {
+      if (isUnauthorized(e)) {
+        this.signOutLocally();
+        return;
+      }
+      // Offline or the server is restarting: the socket retries and reloads the list on ready.
+    }
+    if (!this.stopped) this.socket.start();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.socket.stop();
+    for (const c of this.cleanups.splice(0)) c();
+    if (this.readTimer) clearTimeout(this.readTimer);
+    this.store.getState().setTransport(null);
+  }
+
+  async refreshList(): Promise<void> {
+    const list = await this.api.conversations();
+    this.store.getState().setConversationList(list);
+  }
+
+  // --- screens
+
+  /** Shows a conversation: the newest page, its members, and read marking. */
+  openConversation(id: string | null): void {
+    this.store.getState().setActive(id);
+    if (!id) return;
+    const s = this.store.getState();
+    if (s.history[id]?.oldestSeq == null && !s.history[id]?.loading) void this.loadLatest(id);
+    if (!s.members[id]) void this.fetchConversation(id);
+  }
+
+  async loadLatest(id: string): Promise<void> {
+    const st = () => this.store.getState();
+    st().setHistory(id, { loading: true, error: null });
+    try {
+      const msgs = await this.api.messages(id, { limit: PAGE_SIZE });
+      st().addMessages(id, msgs);
+      st().setHistory(id, {
+        loading: false,
+        oldestSeq: msgs.length ? msgs[0].seq : 0,
+        hasMore: msgs.length === PAGE_SIZE && msgs[0].seq > 1,
+      });
+    } catch (e) {
+      st().setHistory(id, { loading: false, error: errorText(e) });
+    }
+  }
+
+  /** Loads the page before the oldest loaded message (scrolling up). */
+  async loadOlder(id: string): Promise<void> {
+    const st = () => this.store.getState();
+    const h = st().history[id];
+    if (!h || h.loading || !h.hasMore || h.oldestSeq == null) return;
+    if (h.oldestSeq === 0) return void this.loadLatest(id);
+    st().setHistory(id, { loading: true, error: null });
+    try {
+      const msgs = await this.api.messages(id, { before: h.oldestSeq, limit: PAGE_SIZE });
+      st().addMessages(id, msgs);
+      st().setHistory(id, {
+        loading: false,
+        oldestSeq: msgs.length ? msgs[0].seq : h.oldestSeq,
+        hasMore: msgs.length === PAGE_SIZE && msgs[0].seq > 1,
+      });
+    } catch (e) {
+      st().setHistory(id, { loading: false, error: errorText(e) });
+    }
+  }
+
+  send(conversationId: string, body: string): string {
+    return this.store.getState().sendMessage(conversationId, body);
+  }
+
+  retry(clientMsgId: string): void {
+    this.store.getState().retryMessage(clientMsgId);
+  }
+
+  async createGroup(title: string, usernames: string[]): Promise<string> {
+    const c = await this.api.createGroup(title, usernames);
+    this.store.getState().upsertConversation(c);
+    return c.id;
+  }
+
+  async createDirect(username: string): Promise<string> {
+    const c = await this.api.createDirect(username);
+    this.store.getState().upsertConversation(c);
+    return c.id;
+  }
+
+  async addMember(id: string, username: string, role?: 'member' | 'admin'): Promise<void> {
+    this.store.getState().upsertConversation(await this.api.addMember(id, username, role));
+  }
+
+  async removeMember(id: string, userId: string): Promise<void> {
+    this.store.getState().upsertConversation(await this.api.removeMember(id, userId));
+  }
+
+  async leave(id: string): Promise<void> {
+    await this.api.leave(id);
+    const s = this.store.getState();
+    if (s.activeId === id) s.setActive(null);
+    s.removeConversation(id);
+  }
+
+  async logout(): Promise<void> {
+    this.stop();
+    try {
+      await this.api.logout();
+    } catch {
+      // the cookie is cleared or the server is gone: signed out either way
+    }
+  }
+
+  // --- socket events
+
+  private onReady(): void {
+    this.readyCount++;
+    if (this.readyCount > 1 || !this.store.getState().listLoaded) {
+      // Memberships may have changed while we were away.
+      this.refreshList().catch(() => {});
+    }
+  }
+
+  private onMessage(m: Message): void {
+    const s = this.store.getState();
+    const known = !!s.conversations[m.conversationId];
+    s.receiveMessage(m);
+    if (!known) void this.fetchConversation(m.conversationId);
+    else if (!s.users[m.senderId] && s.members[m.conversationId]) void this.fetchConversation(m.conversationId);
+  }
+
+  private onMembership(ev: MembershipEvent): void {
+    const s = this.store.getState();
+    if (ev.joined) {
+      void this.fetchConversation(ev.conversationId, ev.lastSeq);
+      return;
+    }
+    if (s.activeId === ev.conversationId) s.setActive(null);
+    s.removeConversation(ev.conversationId);
+  }
+
+  /** Loads a conversation with its members (deduplicated while in flight). */
+  fetchConversation(id: string, cursorSeq?: number): Promise<void> {
+    const inflight = this.fetching.get(id);
+    if (inflight) return inflight;
+    const p = this.api
+      .conversation(id)
+      .then((c: Conversation) => this.store.getState().upsertConversation(c, cursorSeq))
+      .catch((e) => {
+        if (e instanceof ChatError && (e.code === 'forbidden' || e.code === 'not_found')) {
+          this.store.getState().removeConversation(id);
+        }
+      })
+      .finally(() => this.fetching.delete(id));
+    this.fetching.set(id, p);
+    return p;
+  }
+
+  // --- read marker
+
+  private maybeMarkRead(): void {
+    const s = this.store.getState();
+    const id = s.activeId;
+    if (!id || !s.visible || this.readTimer || this.readInFlight) return;
+    const c = s.conversations[id];
+    if (!c || c.lastSeq <= c.lastReadSeq) return;
+    this.readTimer = setTimeout(() => {
+      this.readTimer = null;
+      void this.markRead();
+    }, 300);
+  }
+
+  private async markRead(): Promise<void> {
+    const s = this.store.getState();
+    const id = s.activeId;
+    const c = id ? s.conversations[id] : undefined;
+    if (!id || !c || !s.visible || c.lastSeq <= c.lastReadSeq) return;
+    this.readInFlight = true;
+    let seq: number | null = null;
+    try {
+      seq = await this.api.markRead(id, c.lastSeq);
+    } catch {
+      // retried on the next change
+    }
+    this.readInFlight = false;
+    if (seq !== null) this.store.getState().markedRead(id, seq);
+  }
+
+  private signOutLocally(): void {
+    this.stop();
+    this.onSignedOut();
+  }
+}
+
+function isUnauthorized(e: unknown): boolean {
+  return e instanceof ChatError && e.code === 'unauthorized';
+}
+
+/** A short, human text for an error. */
+export function errorText(e: unknown): string {
+  if (!(e instanceof ChatError)) return 'Something went wrong.';
+  switch (e.code) {
+    case 'network':
+    case 'unavailable':
+    case 'disconnected':
+    case 'timeout':
+      return 'The server cannot be reached right now. Try again.';
+    case 'not_found':
+      return e.message.includes('user') ? 'No such user.' : 'Not found.';
+    case 'forbidden':
+      return 'You are not allowed to do that.';
+    case 'conflict':
+      return e.message || 'That conflicts with the current state.';
+    case 'rate_limited':
+      return 'Too many attempts. Wait a moment and try again.';
+    case 'unauthorized':
+      return e.message || 'Please sign in again.';
+    default:
+      return e.message || 'Something went wrong.';
+  }
+}

@@ -1,0 +1,311 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ChatError, ChatSocket, type Ack, type Conversation } from '../lib/client';
+import { flush, fixedTokens, msg, socketFactory } from '../test/fakes';
+import { createChatStore, pendingOf, sortedConversations, type ChatStore, type Transport } from './store';
+
+const ME = { id: 'u_me', username: 'me', displayName: 'Me' };
+
+function conv(id: string, lastSeq = 0, over: Partial<Conversation> = {}): Conversation {
+  return {
+    id,
+    kind: 'group',
+    title: id,
+    createdBy: ME.id,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    lastSeq,
+    lastReadSeq: lastSeq,
+    unread: 0,
+    role: 'owner',
+    ...over,
+  };
+}
+
+/** A transport whose sends the test settles by hand. */
+function manualTransport() {
+  const sends: { conversationId: string; body: string; clientMsgId: string; resolve: (a: Ack) => void; reject: (e: unknown) => void }[] = [];
+  const syncs: [string, number][] = [];
+  const t: Transport = {
+    send: (conversationId, body, clientMsgId) =>
+      new Promise<Ack>((resolve, reject) => sends.push({ conversationId, body, clientMsgId, resolve, reject })),
+    requestSync: (c, after) => void syncs.push([c, after]),
+  };
+  return { t, sends, syncs };
+}
+
+function ackFor(s: { conversationId: string; clientMsgId: string }, seq: number, duplicate = false): Ack {
+  return { conversationId: s.conversationId, seq, messageId: `m${seq}`, clientMsgId: s.clientMsgId, createdAt: '2026-01-01T12:01:00.000Z', duplicate };
+}
+
+let store: ChatStore;
+let tr: ReturnType<typeof manualTransport>;
+let ids = 0;
+
+beforeEach(() => {
+  ids = 0;
+  store = createChatStore({ newId: () => `cmid-${++ids}` });
+  store.getState().reset(ME);
+  tr = manualTransport();
+  store.getState().setTransport(tr.t);
+  store.getState().setConversationList([conv('c1', 0)]);
+});
+
+const st = () => store.getState();
+/** Starts over with a known conversation list (cursors come from each lastSeq). */
+const fresh = (list: Conversation[]) => {
+  st().reset(ME);
+  st().setConversationList(list);
+};
+const bodies = (c = 'c1') => (st().seqs[c] ?? []).map((s) => st().messages[c][s].body);
+
+describe('ordering', () => {
+  it('orders messages by seq whatever the arrival order', () => {
+    st().receiveMessage(msg('c1', 3));
+    st().receiveMessage(msg('c1', 1));
+    st().addMessages('c1', [msg('c1', 5), msg('c1', 2)]);
+    st().receiveMessage(msg('c1', 4));
+    expect(st().seqs.c1).toEqual([1, 2, 3, 4, 5]);
+    expect(bodies()).toEqual(['message 1', 'message 2', 'message 3', 'message 4', 'message 5']);
+  });
+
+  it('merges an older history page below the live messages', () => {
+    st().receiveMessage(msg('c1', 101));
+    st().addMessages('c1', Array.from({ length: 50 }, (_, i) => msg('c1', 52 + i)));
+    st().addMessages('c1', Array.from({ length: 50 }, (_, i) => msg('c1', 2 + i)));
+    const seqs = st().seqs.c1;
+    expect(seqs.length).toBe(100);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(seqs[0]).toBe(2);
+    expect(seqs[99]).toBe(101);
+  });
+
+  it('sorts conversations by latest activity', () => {
+    fresh([conv('a', 0), conv('b', 0)]);
+    st().receiveMessage(msg('a', 1, { createdAt: '2026-02-01T00:00:00.000Z' }));
+    st().receiveMessage(msg('b', 1, { createdAt: '2026-03-01T00:00:00.000Z' }));
+    expect(sortedConversations(st()).map((c) => c.id)).toEqual(['b', 'a']);
+    st().receiveMessage(msg('a', 2, { createdAt: '2026-04-01T00:00:00.000Z' }));
+    expect(sortedConversations(st()).map((c) => c.id)).toEqual(['a', 'b']);
+  });
+});
+
+describe('dedupe', () => {
+  it('keeps one copy of a message delivered live, replayed by sync and loaded by REST', () => {
+    const m = msg('c1', 1);
+    st().receiveMessage(m);
+    st().receiveMessage({ ...m });
+    st().addMessages('c1', [{ ...m }, msg('c1', 2)]);
+    st().receiveMessage(msg('c1', 2));
+    expect(st().seqs.c1).toEqual([1, 2]);
+    expect(Object.keys(st().messages.c1)).toHaveLength(2);
+  });
+
+  it('counts a repeated delivery as unread once', () => {
+    st().receiveMessage(msg('c1', 1));
+    st().receiveMessage(msg('c1', 1));
+    expect(st().conversations.c1.unread).toBe(1);
+    expect(st().conversations.c1.lastMessage?.seq).toBe(1);
+  });
+
+  it('does not count messages of the conversation being viewed as unread', () => {
+    st().setActive('c1');
+    st().receiveMessage(msg('c1', 1));
+    expect(st().conversations.c1.unread).toBe(0);
+  });
+});
+
+describe('optimistic sends', () => {
+  it('shows a pending message at once', () => {
+    const id = st().sendMessage('c1', 'hello');
+    expect(pendingOf(st(), 'c1')).toMatchObject([{ clientMsgId: id, body: 'hello', status: 'sending' }]);
+    expect(tr.sends).toHaveLength(1);
+    expect(tr.sends[0]).toMatchObject({ conversationId: 'c1', body: 'hello', clientMsgId: id });
+  });
+
+  it('reconciles ack first, then the echoed message: one copy', async () => {
+    const id = st().sendMessage('c1', 'hello');
+    tr.sends[0].resolve(ackFor(tr.sends[0], 1));
+    await flush();
+    expect(pendingOf(st(), 'c1')).toEqual([]);
+    expect(st().messages.c1[1]).toMatchObject({ body: 'hello', senderId: ME.id, clientMsgId: id });
+    st().receiveMessage(msg('c1', 1, { senderId: ME.id, clientMsgId: id, body: 'hello' }));
+    expect(st().seqs.c1).toEqual([1]);
+    expect(pendingOf(st(), 'c1')).toEqual([]);
+  });
+
+  it('reconciles the echoed message first, then the ack: one copy', async () => {
+    const id = st().sendMessage('c1', 'hello');
+    st().receiveMessage(msg('c1', 1, { senderId: ME.id, clientMsgId: id, body: 'hello' }));
+    expect(pendingOf(st(), 'c1')).toEqual([]);
+    expect(st().seqs.c1).toEqual([1]);
+    tr.sends[0].resolve(ackFor(tr.sends[0], 1));
+    await flush();
+    expect(st().seqs.c1).toEqual([1]);
+    expect(pendingOf(st(), 'c1')).toEqual([]);
+  });
+
+  it('does not count own messages as unread', () => {
+    const id = st().sendMessage('c1', 'x');
+    st().receiveMessage(msg('c1', 1, { senderId: ME.id, clientMsgId: id }));
+    expect(st().conversations.c1.unread).toBe(0);
+  });
+
+  it('marks a send failed on timeout and retries with the same clientMsgId', async () => {
+    const id = st().sendMessage('c1', 'hello');
+    tr.sends[0].reject(new ChatError('timeout', 'no answer'));
+    await flush();
+    expect(st().pending[id]).toMatchObject({ status: 'failed' });
+    expect(st().pending[id].error).toBeTruthy();
+
+    st().retryMessage(id);
+    expect(st().pending[id].status).toBe('sending');
+    expect(tr.sends).toHaveLength(2);
+    expect(tr.sends[1].clientMsgId).toBe(id);
+    expect(tr.sends[1].body).toBe('hello');
+
+    tr.sends[1].resolve(ackFor(tr.sends[1], 1, true));
+    await flush();
+    expect(st().pending[id]).toBeUndefined();
+    expect(st().seqs.c1).toEqual([1]);
+  });
+
+  it('marks a send failed on a server error', async () => {
+    const id = st().sendMessage('c1', 'x'.repeat(10));
+    tr.sends[0].reject(new ChatError('too_large', 'body too large'));
+    await flush();
+    expect(st().pending[id]).toMatchObject({ status: 'failed', error: 'Too long to send.' });
+  });
+
+  it('ignores a late failure of a send the echo already confirmed', async () => {
+    const id = st().sendMessage('c1', 'hello');
+    st().receiveMessage(msg('c1', 1, { senderId: ME.id, clientMsgId: id, body: 'hello' }));
+    tr.sends[0].reject(new ChatError('timeout', 'no answer'));
+    await flush();
+    expect(st().pending[id]).toBeUndefined();
+    expect(st().seqs.c1).toEqual([1]);
+  });
+
+  it('does not reconcile with another user message that reuses the clientMsgId', () => {
+    const id = st().sendMessage('c1', 'hello');
+    st().receiveMessage(msg('c1', 1, { senderId: 'u_bob', clientMsgId: id }));
+    expect(st().pending[id]).toBeDefined();
+  });
+});
+
+describe('gap detection', () => {
+  it('asks for a sync from the last contiguous seq when a seq jumps', () => {
+    fresh([conv('c1', 2)]);
+    st().receiveMessage(msg('c1', 3));
+    expect(tr.syncs).toEqual([]);
+    st().receiveMessage(msg('c1', 6));
+    expect(tr.syncs).toEqual([['c1', 3]]);
+    st().receiveMessage(msg('c1', 7)); // a sync is in flight: no second request
+    expect(tr.syncs).toEqual([['c1', 3]]);
+    expect(st().cursors.c1.seq).toBe(3);
+
+    st().receiveMessage(msg('c1', 4));
+    st().receiveMessage(msg('c1', 5));
+    expect(st().cursors.c1).toEqual({ seq: 7, ahead: [] });
+    st().applySynced({ conversationId: 'c1', afterSeq: 3, fromSeq: 3, lastSeq: 7, hasMore: false });
+    expect(tr.syncs).toEqual([['c1', 3]]);
+    expect(st().seqs.c1).toEqual([3, 4, 5, 6, 7]);
+  });
+
+  it('syncs again while the server has more', () => {
+    st().receiveMessage(msg('c1', 900));
+    expect(tr.syncs).toEqual([['c1', 0]]);
+    st().applySynced({ conversationId: 'c1', afterSeq: 0, fromSeq: 399, lastSeq: 900, hasMore: true });
+    expect(tr.syncs).toEqual([['c1', 0], ['c1', 0]]);
+  });
+
+  it('steps over seqs a complete sync proved missing', () => {
+    st().receiveMessage(msg('c1', 1));
+    st().receiveMessage(msg('c1', 3));
+    expect(tr.syncs).toEqual([['c1', 1]]);
+    st().applySynced({ conversationId: 'c1', afterSeq: 1, fromSeq: 1, lastSeq: 3, hasMore: false });
+    expect(st().cursors.c1).toEqual({ seq: 3, ahead: [] });
+    expect(tr.syncs).toHaveLength(1);
+  });
+
+  it('resumes every conversation from its cursor', () => {
+    fresh([conv('c1', 4), conv('c2', 9)]);
+    st().receiveMessage(msg('c1', 5));
+    expect(st().beginResume().sort()).toEqual([['c1', 5], ['c2', 9]]);
+    // While the resume syncs are in flight a jump does not start another one.
+    st().receiveMessage(msg('c2', 12));
+    expect(tr.syncs).toEqual([]);
+  });
+});
+
+describe('store + ChatSocket', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  function wire() {
+    const f = socketFactory();
+    const sock = new ChatSocket({
+      urls: ['ws://a/ws'],
+      tokens: fixedTokens(),
+      connect: f.connect,
+      resumeCursors: () => st().beginResume(),
+      random: () => 0.5,
+    });
+    st().setTransport({
+      send: (c, b, id) => sock.send(c, b, id),
+      requestSync: (c, a) => void sock.sync(c, a).catch(() => st().syncFailed(c)),
+    });
+    sock.on('message', (m) => st().receiveMessage(m));
+    sock.on('synced', (r) => st().applySynced(r));
+    return { f, sock };
+  }
+
+  it('turns a seq jump on the wire into a sync frame and fills the gap', async () => {
+    fresh([conv('c1', 1)]);
+    const { f, sock } = wire();
+    sock.start();
+    await flush();
+    const ws = f.latest();
+    ws.open();
+    ws.push({ type: 'ready', userId: ME.id, protocol: 1 });
+    const resume = ws.last('sync');
+    expect(resume).toMatchObject({ conversationId: 'c1', afterSeq: 1 });
+    ws.push({ type: 'synced', id: resume.id, conversationId: 'c1', fromSeq: 1, lastSeq: 1, hasMore: false });
+
+    ws.push({ type: 'message', ...msg('c1', 2) });
+    ws.push({ type: 'message', ...msg('c1', 5) });
+    const gap = ws.last('sync');
+    expect(gap).toMatchObject({ conversationId: 'c1', afterSeq: 2 });
+    expect(gap.id).not.toBe(resume.id);
+    ws.push({ type: 'message', ...msg('c1', 3) });
+    ws.push({ type: 'message', ...msg('c1', 4) });
+    ws.push({ type: 'synced', id: gap.id, conversationId: 'c1', fromSeq: 2, lastSeq: 5, hasMore: false });
+    expect(st().seqs.c1).toEqual([2, 3, 4, 5]);
+    expect(st().cursors.c1.seq).toBe(5);
+    sock.stop();
+  });
+
+  it('keeps a send pending across a reconnect and reconciles it once', async () => {
+    const { f, sock } = wire();
+    sock.start();
+    await flush();
+    f.latest().open();
+    f.latest().push({ type: 'ready', userId: ME.id, protocol: 1 });
+    const id = st().sendMessage('c1', 'through the restart');
+    const first = f.latest().last('send');
+    f.latest().serverClose(1001);
+    expect(st().pending[id].status).toBe('sending');
+
+    await vi.advanceTimersByTimeAsync(1000);
+    const ws2 = f.latest();
+    expect(f.made).toHaveLength(2);
+    ws2.open();
+    ws2.push({ type: 'ready', userId: ME.id, protocol: 1 });
+    const again = ws2.last('send');
+    expect(again.clientMsgId).toBe(first.clientMsgId);
+    ws2.push({ type: 'message', ...msg('c1', 1, { senderId: ME.id, clientMsgId: id, body: 'through the restart' }) });
+    ws2.push({ type: 'ack', id: again.id, conversationId: 'c1', seq: 1, messageId: 'm1', clientMsgId: id, createdAt: '2026-01-01T00:00:00.000Z', duplicate: true });
+    await flush();
+    expect(st().pending[id]).toBeUndefined();
+    expect(st().seqs.c1).toEqual([1]);
+    sock.stop();
+  });
+});

@@ -1,0 +1,498 @@
+// The one normalized store of the app. Messages are keyed by
+// (conversationId, seq), so a repeated delivery cannot create a copy and
+// order is by seq; optimistic sends are keyed by clientMsgId until the ack or
+// the echoed message frame (whichever comes first) turns them into messages.
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import {
+  applySynced,
+  ChatError,
+  newId as makeId,
+  trackSeq,
+  type Ack,
+  type Conversation,
+  type Member,
+  type Message,
+  type Role,
+  type SeqCursor,
+  type SocketStatus,
+  type SyncResult,
+  type User,
+} from '../lib/client';
+
+export type PendingStatus = 'sending' | 'failed';
+
+/** A message typed here that the server has not acknowledged yet. */
+export interface PendingMessage {
+  clientMsgId: string;
+  conversationId: string;
+  body: string;
+  createdAt: string;
+  status: PendingStatus;
+  error?: string;
+}
+
+export interface ConversationMeta {
+  id: string;
+  kind: 'group' | 'direct';
+  title: string;
+  createdBy: string;
+  createdAt: string;
+  role: Role | '';
+  peerId: string | null;
+  lastSeq: number;
+  lastReadSeq: number;
+  unread: number;
+  lastMessage: Message | null;
+  /** ISO time of the latest activity, for sorting the list. */
+  activity: string;
+}
+
+export interface HistoryState {
+  /** The lowest seq loaded from the newest page down; null before the first page. */
+  oldestSeq: number | null;
+  hasMore: boolean;
+  loading: boolean;
+  error: string | null;
+}
+
+/** How the store reaches the server; the engine wires it to a ChatSocket. */
+export interface Transport {
+  send(conversationId: string, body: string, clientMsgId: string): Promise<Ack>;
+  requestSync(conversationId: string, afterSeq: number): void;
+}
+
+export interface ChatData {
+  me: User | null;
+  status: SocketStatus;
+  users: Record<string, User>;
+  conversations: Record<string, ConversationMeta>;
+  members: Record<string, Member[]>;
+  /** conversationId -> seq -> message */
+  messages: Record<string, Record<number, Message>>;
+  /** conversationId -> ascending seqs of `messages` */
+  seqs: Record<string, number[]>;
+  /** clientMsgId -> pending message */
+  pending: Record<string, PendingMessage>;
+  /** conversationId -> the live stream's resume point */
+  cursors: Record<string, SeqCursor>;
+  syncing: Record<string, boolean>;
+  history: Record<string, HistoryState>;
+  activeId: string | null;
+  /** Whether the page is visible, so an active conversation counts as read. */
+  visible: boolean;
+  listLoaded: boolean;
+}
+
+export interface ChatActions {
+  reset(me?: User | null): void;
+  setStatus(s: SocketStatus): void;
+  setVisible(v: boolean): void;
+  setActive(id: string | null): void;
+  setConversationList(list: Conversation[]): void;
+  upsertConversation(c: Conversation, cursorSeq?: number): void;
+  removeConversation(id: string): void;
+  /** Messages from REST or a history page. */
+  addMessages(conversationId: string, msgs: Message[]): void;
+  /** A live or replayed `message` frame. */
+  receiveMessage(m: Message): void;
+  applySynced(r: SyncResult): void;
+  syncFailed(conversationId: string): void;
+  /** Marks every conversation as syncing and returns the (id, afterSeq) pairs to resume from. */
+  beginResume(): [string, number][];
+  setHistory(conversationId: string, h: Partial<HistoryState>): void;
+  markedRead(conversationId: string, seq: number): void;
+  sendMessage(conversationId: string, body: string): string;
+  retryMessage(clientMsgId: string): void;
+  discardMessage(clientMsgId: string): void;
+  ackSend(clientMsgId: string, ack: Ack): void;
+  failSend(clientMsgId: string, err: unknown): void;
+  setTransport(t: Transport | null): void;
+}
+
+export type ChatState = ChatData & ChatActions & { transport: Transport | null };
+export type ChatStore = StoreApi<ChatState>;
+
+export interface StoreOptions {
+  newId?: () => string;
+  now?: () => number;
+}
+
+function emptyData(me: User | null = null): ChatData {
+  return {
+    me,
+    status: 'idle',
+    users: me ? { [me.id]: me } : {},
+    conversations: {},
+    members: {},
+    messages: {},
+    seqs: {},
+    pending: {},
+    cursors: {},
+    syncing: {},
+    history: {},
+    activeId: null,
+    visible: true,
+    listLoaded: false,
+  };
+}
+
+const EMPTY_HISTORY: HistoryState = { oldestSeq: null, hasMore: true, loading: false, error: null };
+
+/** Creates the store. Options are for tests (deterministic ids and clock). */
+export function createChatStore(opts: StoreOptions = {}): ChatStore {
+  const newId = opts.newId ?? makeId;
+  const now = opts.now ?? Date.now;
+
+  return createStore<ChatState>()((set, get) => {
+    /** Starts a sync unless one is in flight for the conversation. */
+    const requestSync = (conversationId: string, afterSeq: number) => {
+      const s = get();
+      if (s.syncing[conversationId] || !s.transport) return;
+      set({ syncing: { ...s.syncing, [conversationId]: true } });
+      s.transport.requestSync(conversationId, afterSeq);
+    };
+
+    const dispatch = (clientMsgId: string) => {
+      const s = get();
+      const p = s.pending[clientMsgId];
+      if (!p) return;
+      if (!s.transport) {
+        s.failSend(clientMsgId, new ChatError('disconnected', 'Not connected.'));
+        return;
+      }
+      s.transport.send(p.conversationId, p.body, clientMsgId).then(
+        (ack) => get().ackSend(clientMsgId, ack),
+        (err) => get().failSend(clientMsgId, err),
+      );
+    };
+
+    return {
+      ...emptyData(),
+      transport: null,
+
+      reset: (me = null) => set({ ...emptyData(me) }),
+      setStatus: (status) => set({ status }),
+      setTransport: (transport) => set({ transport }),
+
+      setVisible: (visible) =>
+        set((s) => (visible && s.activeId ? { visible, ...readLocally(s, s.activeId) } : { visible })),
+
+      setActive: (activeId) =>
+        set((s) => (activeId && s.visible ? { activeId, ...readLocally(s, activeId) } : { activeId })),
+
+      setConversationList: (list) =>
+        set((s) => {
+          const conversations: Record<string, ConversationMeta> = {};
+          const cursors = { ...s.cursors };
+          const users = { ...s.users };
+          for (const c of list) {
+            const old = s.conversations[c.id];
+            conversations[c.id] = mergeMeta(old, c, s.activeId === c.id && s.visible);
+            if (!cursors[c.id]) cursors[c.id] = { seq: c.lastSeq, ahead: [] };
+            if (c.peer) users[c.peer.id] = c.peer;
+          }
+          return { conversations, cursors, users, listLoaded: true };
+        }),
+
+      upsertConversation: (c, cursorSeq) =>
+        set((s) => {
+          const old = s.conversations[c.id];
+          const users = { ...s.users };
+          if (c.peer) users[c.peer.id] = c.peer;
+          const out: Partial<ChatData> = {
+            conversations: { ...s.conversations, [c.id]: mergeMeta(old, c, s.activeId === c.id && s.visible) },
+            users,
+          };
+          if (c.members) {
+            for (const m of c.members) users[m.userId] = { id: m.userId, username: m.username, displayName: m.displayName };
+            out.members = { ...s.members, [c.id]: c.members };
+          }
+          if (!s.cursors[c.id]) out.cursors = { ...s.cursors, [c.id]: { seq: cursorSeq ?? c.lastSeq, ahead: [] } };
+          return out;
+        }),
+
+      removeConversation: (id) =>
+        set((s) => {
+          const omit = <T,>(r: Record<string, T>) => {
+            const { [id]: _gone, ...rest } = r;
+            return rest;
+          };
+          const pending = Object.fromEntries(Object.entries(s.pending).filter(([, p]) => p.conversationId !== id));
+          return {
+            conversations: omit(s.conversations),
+            members: omit(s.members),
+            messages: omit(s.messages),
+            seqs: omit(s.seqs),
+            cursors: omit(s.cursors),
+            syncing: omit(s.syncing),
+            history: omit(s.history),
+            pending,
+          };
+        }),
+
+      addMessages: (conversationId, msgs) => {
+        if (!msgs.length) return;
+        set((s) => {
+          const out = insertMessages(s, conversationId, msgs);
+          // Stored messages that continue the live stream move its resume point.
+          const c = s.cursors[conversationId];
+          if (c) {
+            let cur = c;
+            for (const m of [...msgs].sort((a, b) => a.seq - b.seq)) if (m.seq === cur.seq + 1) cur = trackSeq(cur, m.seq).cursor;
+            if (cur !== c) out.cursors = { ...s.cursors, [conversationId]: cur };
+          }
+          return out;
+        });
+      },
+
+      receiveMessage: (m) => {
+        let gapAfter: number | null = null;
+        set((s) => {
+          const out = insertMessages(s, m.conversationId, [m]);
+          const c = s.cursors[m.conversationId];
+          if (c) {
+            const r = trackSeq(c, m.seq);
+            gapAfter = r.gapAfter;
+            if (r.cursor !== c) out.cursors = { ...s.cursors, [m.conversationId]: r.cursor };
+          }
+          return out;
+        });
+        if (gapAfter !== null) requestSync(m.conversationId, gapAfter);
+      },
+
+      applySynced: (r) => {
+        let gapAfter: number | null = null;
+        set((s) => {
+          const c = s.cursors[r.conversationId];
+          const syncing = { ...s.syncing, [r.conversationId]: false };
+          if (!c) return { syncing };
+          let res = applySynced(c, r);
+          if (res.gapAfter !== null && !r.hasMore && res.cursor.seq === c.seq && r.afterSeq === c.seq) {
+            // A complete sync that filled nothing: those seqs do not exist. Step over the hole.
+            const ahead = res.cursor.ahead;
+            res = applySynced({ seq: ahead[0] - 1, ahead }, { afterSeq: ahead[0] - 1, lastSeq: ahead[0] - 1, hasMore: false });
+          }
+          gapAfter = res.gapAfter;
+          return { syncing, cursors: { ...s.cursors, [r.conversationId]: res.cursor } };
+        });
+        if (gapAfter !== null) requestSync(r.conversationId, gapAfter);
+      },
+
+      syncFailed: (id) => set((s) => ({ syncing: { ...s.syncing, [id]: false } })),
+
+      beginResume: () => {
+        const s = get();
+        const pairs: [string, number][] = Object.keys(s.conversations).map((id) => [id, s.cursors[id]?.seq ?? 0]);
+        set({ syncing: Object.fromEntries(pairs.map(([id]) => [id, true])) });
+        return pairs;
+      },
+
+      setHistory: (id, h) =>
+        set((s) => ({ history: { ...s.history, [id]: { ...(s.history[id] ?? EMPTY_HISTORY), ...h } } })),
+
+      markedRead: (id, seq) =>
+        set((s) => {
+          const c = s.conversations[id];
+          if (!c || seq <= c.lastReadSeq) return {};
+          const unread = s.activeId === id && s.visible ? 0 : Math.max(0, Math.min(c.unread, c.lastSeq - seq));
+          return { conversations: { ...s.conversations, [id]: { ...c, lastReadSeq: seq, unread } } };
+        }),
+
+      sendMessage: (conversationId, body) => {
+        const clientMsgId = newId();
+        const createdAt = new Date(now()).toISOString();
+        set((s) => {
+          const c = s.conversations[conversationId];
+          return {
+            pending: { ...s.pending, [clientMsgId]: { clientMsgId, conversationId, body, createdAt, status: 'sending' } },
+            conversations: c ? { ...s.conversations, [conversationId]: { ...c, activity: maxIso(c.activity, createdAt) } } : s.conversations,
+          };
+        });
+        dispatch(clientMsgId);
+        return clientMsgId;
+      },
+
+      retryMessage: (clientMsgId) => {
+        const p = get().pending[clientMsgId];
+        if (!p || p.status !== 'failed') return;
+        set((s) => ({ pending: { ...s.pending, [clientMsgId]: { ...p, status: 'sending', error: undefined } } }));
+        dispatch(clientMsgId); // the same clientMsgId: the server stores it at most once
+      },
+
+      discardMessage: (clientMsgId) =>
+        set((s) => {
+          if (!s.pending[clientMsgId]) return {};
+          const { [clientMsgId]: _gone, ...pending } = s.pending;
+          return { pending };
+        }),
+
+      ackSend: (clientMsgId, ack) =>
+        set((s) => {
+          const p = s.pending[clientMsgId];
+          if (!p || !s.me) return {}; // the echoed message frame came first
+          const m: Message = {
+            conversationId: ack.conversationId,
+            seq: ack.seq,
+            messageId: ack.messageId,
+            senderId: s.me.id,
+            clientMsgId,
+            body: p.body,
+            createdAt: ack.createdAt,
+          };
+          return insertMessages(s, ack.conversationId, [m]);
+        }),
+
+      failSend: (clientMsgId, err) =>
+        set((s) => {
+          const p = s.pending[clientMsgId];
+          if (!p) return {}; // already reconciled: the failure is stale
+          const error = err instanceof ChatError ? describeSendError(err) : 'Not sent.';
+          return { pending: { ...s.pending, [clientMsgId]: { ...p, status: 'failed', error } } };
+        }),
+    };
+  });
+}
+
+function describeSendError(e: ChatError): string {
+  switch (e.code) {
+    case 'too_large':
+      return 'Too long to send.';
+    case 'forbidden':
+      return 'You can no longer post here.';
+    case 'rate_limited':
+      return 'Slow down, then retry.';
+    case 'timeout':
+    case 'disconnected':
+    case 'network':
+    case 'unavailable':
+      return 'Not delivered yet.';
+    default:
+      return 'Not sent.';
+  }
+}
+
+function maxIso(a: string, b: string): string {
+  return a > b ? a : b;
+}
+
+function mergeMeta(old: ConversationMeta | undefined, c: Conversation, viewing: boolean): ConversationMeta {
+  const lm = pickLast(old?.lastMessage ?? null, c.lastMessage ?? null);
+  const lastSeq = Math.max(old?.lastSeq ?? 0, c.lastSeq);
+  const lastReadSeq = Math.max(old?.lastReadSeq ?? 0, c.lastReadSeq);
+  // Server counts are authoritative up to its lastSeq; add what arrived since.
+  // The server's count is authoritative unless live messages arrived after its snapshot.
+  const unread = viewing ? 0 : old && old.lastSeq > c.lastSeq ? old.unread : c.unread;
+  return {
+    id: c.id,
+    kind: c.kind,
+    title: c.title,
+    createdBy: c.createdBy,
+    createdAt: c.createdAt,
+    role: c.role ?? old?.role ?? '',
+    peerId: c.peer?.id ?? old?.peerId ?? null,
+    lastSeq,
+    lastReadSeq,
+    unread: Math.min(unread, Math.max(0, lastSeq - lastReadSeq)),
+    lastMessage: lm,
+    activity: maxIso(old?.activity ?? '', lm?.createdAt ?? c.createdAt),
+  };
+}
+
+function pickLast(a: Message | null, b: Message | null): Message | null {
+  if (!a) return b;
+  if (!b) return a;
+  return b.seq >= a.seq ? b : a;
+}
+
+function readLocally(s: ChatData, id: string): Partial<ChatData> {
+  const c = s.conversations[id];
+  if (!c || c.unread === 0) return {};
+  return { conversations: { ...s.conversations, [id]: { ...c, unread: 0 } } };
+}
+
+/**
+ * Inserts messages (deduplicated by seq), reconciles pending sends they
+ * confirm, and updates the conversation's preview, activity and unread count.
+ */
+function insertMessages(s: ChatState, conversationId: string, msgs: Message[]): Partial<ChatData> {
+  const existing = s.messages[conversationId] ?? {};
+  const fresh = msgs.filter((m) => m.conversationId === conversationId && existing[m.seq] === undefined);
+  const out: Partial<ChatData> = {};
+
+  // Reconcile first: a pending send is confirmed even when its seq is already stored.
+  const meId = s.me?.id;
+  let pending = s.pending;
+  for (const m of msgs) {
+    const p = pending[m.clientMsgId];
+    if (p && m.senderId === meId && p.conversationId === conversationId) {
+      if (pending === s.pending) pending = { ...pending };
+      delete pending[m.clientMsgId];
+    }
+  }
+  if (pending !== s.pending) out.pending = pending;
+  if (!fresh.length) return out;
+
+  const byseq = { ...existing };
+  const dedup = new Map<number, Message>();
+  for (const m of fresh) dedup.set(m.seq, m);
+  for (const [seq, m] of dedup) byseq[seq] = m;
+  out.messages = { ...s.messages, [conversationId]: byseq };
+  out.seqs = { ...s.seqs, [conversationId]: mergeSorted(s.seqs[conversationId] ?? [], [...dedup.keys()].sort((a, b) => a - b)) };
+
+  const c = s.conversations[conversationId];
+  if (c) {
+    let { lastSeq, unread, lastMessage, activity } = c;
+    const viewing = s.activeId === conversationId && s.visible;
+    for (const m of dedup.values()) {
+      if (m.seq > lastSeq) {
+        lastSeq = m.seq;
+        if (!viewing && m.senderId !== meId && m.seq > c.lastReadSeq) unread++;
+      }
+      if (!lastMessage || m.seq > lastMessage.seq) lastMessage = m;
+      activity = maxIso(activity, m.createdAt);
+    }
+    out.conversations = { ...s.conversations, [conversationId]: { ...c, lastSeq, unread, lastMessage, activity } };
+  }
+  return out;
+}
+
+function mergeSorted(a: number[], b: number[]): number[] {
+  if (!a.length) return b;
+  if (!b.length) return a;
+  if (b[0] > a[a.length - 1]) return a.concat(b);
+  const out: number[] = new Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i] <= b[j] ? a[i++] : b[j++];
+  while (i < a.length) out[k++] = a[i++];
+  while (j < b.length) out[k++] = b[j++];
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Selectors
+
+/** Conversations by latest activity, newest first. */
+export function sortedConversations(s: ChatData): ConversationMeta[] {
+  return Object.values(s.conversations).sort((a, b) => (a.activity < b.activity ? 1 : a.activity > b.activity ? -1 : a.id.localeCompare(b.id)));
+}
+
+/** Pending sends of one conversation, oldest first. */
+export function pendingOf(s: ChatData, conversationId: string): PendingMessage[] {
+  return Object.values(s.pending)
+    .filter((p) => p.conversationId === conversationId)
+    .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+}
+
+/** The name to show for a user id. */
+export function userName(s: ChatData, id: string): string {
+  const u = s.users[id];
+  return u ? u.displayName || u.username : 'Unknown user';
+}
+
+/** The title of a conversation: its title, or a DM's peer name. */
+export function conversationTitle(s: ChatData, c: ConversationMeta): string {
+  if (c.kind === 'direct') return c.peerId ? userName(s, c.peerId) : 'Direct message';
+  return c.title || 'Untitled group';
+}
