@@ -78,6 +78,9 @@ type Deps struct {
 	// Grain returns a grain's PID for a conversation, or nil when the cluster
 	// cannot place it now. It may block; sessions call it off their mailbox.
 	Grain func(conversationID string) *actor.PID
+	// ForgetGrain drops a grain PID that failed to answer from the lookup's
+	// cache, so the next lookup finds where the grain lives now.
+	ForgetGrain func(conversationID string)
 	// Encode turns a message into the wire frame every receiver on this node
 	// gets; the hub calls it once per message. Nil: sessions' connections
 	// encode deliveries themselves.
@@ -107,6 +110,9 @@ func NewDeps(d Deps) (*Deps, error) {
 		d.Now = time.Now
 	}
 	d.inflight = &sync.WaitGroup{}
+	if d.ForgetGrain == nil {
+		d.ForgetGrain = func(string) {}
+	}
 	if d.Hubs == nil {
 		d.Hubs = func() []*actor.PID { return nil }
 	}

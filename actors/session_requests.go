@@ -99,7 +99,10 @@ func (s *session) request(ctx actor.Context, pid *actor.PID, r *ClientSend) {
 		if err != nil || !ok {
 			// Timeout or dead grain: the outcome is unknown. Forget the PID so
 			// the next send looks the grain up again.
-			delete(s.grains, r.ConversationID)
+			if s.grains[r.ConversationID] == pid {
+				delete(s.grains, r.ConversationID)
+				s.deps.ForgetGrain(r.ConversationID)
+			}
 			s.refuse(ctx, r.RequestID, CodeUnavailable, "outcome unknown; retry with the same clientMsgId")
 			return
 		}

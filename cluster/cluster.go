@@ -8,17 +8,11 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	pcluster "github.com/asynkron/protoactor-go/cluster"
-	"github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
+	"github.com/asynkron/protoactor-go/cluster/clusterproviders/automanaged"
 	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
 	"github.com/asynkron/protoactor-go/remote"
 
 	"github.com/actorchat/engine/actors"
-)
-
-// Provider names.
-const (
-	// ProviderLocal is an in-process membership: a one-member cluster.
-	ProviderLocal = "local"
 )
 
 // Config configures this node's cluster member. The zero value is a
@@ -26,14 +20,28 @@ const (
 type Config struct {
 	// Name of the cluster; every member must agree. Default "chat".
 	Name string
-	// Host the remoting server binds. Default "127.0.0.1".
+	// Host the remoting server (and the automanaged endpoint) binds and
+	// advertises. Default "127.0.0.1".
 	Host string
-	// Port of the remoting server; 0 picks a free one.
+	// Port of the remoting server; 0 picks a free one (single node only).
 	Port int
 	// Provider is the membership provider; default ProviderLocal.
 	Provider string
-	// RequestTimeout bounds one grain request. Default 2s.
+	// Peers are the automanaged endpoints ("host:port") of every node,
+	// this one included.
+	Peers []string
+	// AutoManagedPort is this node's automanaged endpoint port.
+	AutoManagedPort int
+	// EtcdEndpoints are the etcd servers for ProviderEtcd.
+	EtcdEndpoints []string
+	// RefreshInterval is how often membership is polled (automanaged). Default 500ms.
+	RefreshInterval time.Duration
+	// RequestTimeout bounds one grain lookup and one grain request. Default 1s:
+	// after a node dies, its conversations answer on another node within
+	// about RefreshInterval + RequestTimeout.
 	RequestTimeout time.Duration
+	// HeartbeatExpiration is when gossip gives up on a silent member. Default 3s.
+	HeartbeatExpiration time.Duration
 }
 
 // ErrConfig reports an unusable Config.
@@ -49,8 +57,14 @@ func (c Config) withDefaults() Config {
 	if c.Provider == "" {
 		c.Provider = ProviderLocal
 	}
+	if c.RefreshInterval <= 0 {
+		c.RefreshInterval = 500 * time.Millisecond
+	}
 	if c.RequestTimeout <= 0 {
-		c.RequestTimeout = 2 * time.Second
+		c.RequestTimeout = time.Second
+	}
+	if c.HeartbeatExpiration <= 0 {
+		c.HeartbeatExpiration = 3 * time.Second
 	}
 	return c
 }
@@ -58,13 +72,29 @@ func (c Config) withDefaults() Config {
 // Validate reports settings that cannot work.
 func (c Config) Validate() error {
 	c = c.withDefaults()
-	if c.Provider != ProviderLocal {
-		return fmt.Errorf("%w: unknown provider %q", ErrConfig, c.Provider)
+	switch c.Provider {
+	case ProviderLocal:
+	case ProviderAutoManaged:
+		if len(c.Peers) == 0 || c.AutoManagedPort <= 0 || c.Port <= 0 {
+			return fmt.Errorf("%w: automanaged needs peers, an automanaged port and a fixed cluster port", ErrConfig)
+		}
+	case ProviderEtcd:
+		if len(c.EtcdEndpoints) == 0 {
+			return fmt.Errorf("%w: etcd needs endpoints", ErrConfig)
+		}
+	default:
+		return fmt.Errorf("%w: unknown provider %q (local, automanaged, etcd)", ErrConfig, c.Provider)
 	}
 	if c.Port < 0 || c.Port > 65535 {
 		return fmt.Errorf("%w: port %d", ErrConfig, c.Port)
 	}
 	return nil
+}
+
+// Multi reports whether the config forms a cluster of several nodes.
+func (c Config) Multi() bool {
+	p := c.withDefaults().Provider
+	return p != ProviderLocal
 }
 
 // Node is this process's cluster member.
@@ -73,6 +103,8 @@ type Node struct {
 	Cluster *pcluster.Cluster
 	Hub     *actor.PID
 	cfg     Config
+	log     *slog.Logger
+	closer  func()
 }
 
 // Start joins the cluster, registers the conversation kind, spawns the hub,
@@ -85,29 +117,49 @@ func Start(cfg Config, deps *actors.Deps, log *slog.Logger) (node *Node, err err
 	cfg = cfg.withDefaults()
 	quiet := log.With("component", "protoactor")
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
-	provider := test.NewTestProvider(test.NewInMemAgent())
+	n := &Node{System: sys, cfg: cfg, log: log}
+	provider, closer, err := newProvider(cfg, n.selfModel)
+	if err != nil {
+		return nil, err
+	}
+	n.closer = closer
 	kind := pcluster.NewKind(actors.Kind, actors.NewConversationProps(deps))
 	ccfg := pcluster.Configure(cfg.Name, provider, disthash.New(),
 		remote.Configure(cfg.Host, cfg.Port),
 		pcluster.WithKinds(kind),
-		pcluster.WithRequestTimeout(cfg.RequestTimeout))
-	c := pcluster.New(sys, ccfg)
-	n := &Node{System: sys, Cluster: c, cfg: cfg}
+		pcluster.WithRequestTimeout(cfg.RequestTimeout),
+		pcluster.WithHeartbeatExpiration(cfg.HeartbeatExpiration))
+	ccfg.TimeoutTime = cfg.RequestTimeout
+	n.Cluster = pcluster.New(sys, ccfg)
 	deps.Hubs = n.hubs
 	deps.Grain = n.grain
+	deps.ForgetGrain = n.Forget
 
 	defer func() {
 		// Proto.Actor reports a failed start by panicking.
 		if r := recover(); r != nil {
+			closer()
 			err = fmt.Errorf("cluster: start member: %v", r)
 		}
 	}()
-	c.StartMember()
+	n.Cluster.StartMember()
 	if n.Hub, err = actors.SpawnHub(sys, deps); err != nil {
-		c.Shutdown(false)
+		n.Stop(false)
 		return nil, err
 	}
 	return n, nil
+}
+
+// selfModel is what this node's automanaged endpoint answers.
+func (n *Node) selfModel() (*automanaged.NodeModel, error) {
+	if n.Cluster == nil {
+		return nil, errors.New("not started")
+	}
+	host, port, err := n.System.GetHostPort()
+	if err != nil {
+		return nil, err
+	}
+	return automanaged.NewNode(n.cfg.Name, n.System.ID, host, port, n.cfg.AutoManagedPort, []string{actors.Kind}), nil
 }
 
 // hubs returns the hub PID of every current member.
@@ -123,32 +175,55 @@ func (n *Node) hubs() []*actor.PID {
 	return pids
 }
 
-// grain resolves the PID of a conversation's grain, activating it if needed.
+// grain resolves the PID of a conversation's grain, activating it if
+// needed, within RequestTimeout. (Upstream's disthash lookup waits 5s
+// whatever the caller's timeout; a lookup we give up on finishes in its
+// goroutine and its result is dropped.)
 func (n *Node) grain(conversationID string) *actor.PID {
 	if pid, ok := n.Cluster.PidCache.Get(conversationID, actors.Kind); ok && pid != nil {
 		return pid
 	}
-	pid := n.Cluster.Get(conversationID, actors.Kind)
-	if pid != nil {
-		n.Cluster.PidCache.Set(conversationID, actors.Kind, pid)
+	found := make(chan *actor.PID, 1)
+	go func() { found <- n.Cluster.Get(conversationID, actors.Kind) }()
+	select {
+	case pid := <-found:
+		if pid != nil {
+			n.Cluster.PidCache.Set(conversationID, actors.Kind, pid)
+		}
+		return pid
+	case <-time.After(n.cfg.RequestTimeout):
+		return nil
 	}
-	return pid
 }
 
-// Request sends msg to a conversation's grain and waits for its reply, with
-// a bounded retry on a dead or moved grain.
+// ErrUnreachable means no grain answered within the request deadline.
+var ErrUnreachable = errors.New("cluster: conversation unreachable")
+
+// Request sends msg to a conversation's grain and waits for its reply. A
+// dead or moved grain is looked up again, with a short backoff, until
+// 3×RequestTimeout have passed.
 func (n *Node) Request(conversationID string, msg any) (any, error) {
-	res, err := n.Cluster.Request(conversationID, actors.Kind, msg,
-		pcluster.WithTimeout(n.cfg.RequestTimeout),
-		pcluster.WithRetryCount(3),
-		pcluster.WithRetryAction(func(i int) int {
-			time.Sleep(time.Duration(i+1) * 50 * time.Millisecond) // upstream's default sleeps nanoseconds
-			return i + 1
-		}))
-	if err != nil {
-		return nil, fmt.Errorf("request %s: %w", conversationID, err)
+	deadline := time.Now().Add(3 * n.cfg.RequestTimeout)
+	for attempt := 0; time.Now().Before(deadline); attempt++ {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
+		}
+		pid := n.grain(conversationID)
+		if pid == nil {
+			continue
+		}
+		res, err := n.System.Root.RequestFuture(pid, msg, n.cfg.RequestTimeout).Result()
+		if err == nil {
+			return res, nil
+		}
+		n.Cluster.PidCache.Remove(conversationID, actors.Kind)
 	}
-	return res, nil
+	return nil, fmt.Errorf("request %s: %w", conversationID, ErrUnreachable)
+}
+
+// Forget drops a cached grain PID (after a request to it failed).
+func (n *Node) Forget(conversationID string) {
+	n.Cluster.PidCache.Remove(conversationID, actors.Kind)
 }
 
 // Address is this member's remoting address.
@@ -157,4 +232,5 @@ func (n *Node) Address() string { return n.System.Address() }
 // Stop leaves the cluster. graceful waits for ownership hand-over.
 func (n *Node) Stop(graceful bool) {
 	n.Cluster.Shutdown(graceful)
+	n.closer()
 }

@@ -59,7 +59,10 @@ func (n *node) wire(cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	n.node, err = cluster.Start(cluster.Config{Host: cfg.ClusterHost, Port: cfg.ClusterPort}, n.deps, log)
+	n.node, err = cluster.Start(cluster.Config{
+		Name: cfg.ClusterName, Host: cfg.ClusterHost, Port: cfg.ClusterPort, Provider: cfg.ClusterProvider,
+		Peers: cfg.ClusterPeers, AutoManagedPort: cfg.AutoManagedPort, EtcdEndpoints: cfg.EtcdEndpoints,
+	}, n.deps, log)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,12 @@ type config struct {
 	SendQueue      int
 	AuthPerMinute  int
 	PprofListen    string
+
+	ClusterProvider string
+	ClusterName     string
+	ClusterPeers    []string
+	AutoManagedPort int
+	EtcdEndpoints   []string
 }
 
 func (c config) storeKind() string { return c.Store }
@@ -83,17 +89,19 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.FrameBurst, "ws-frame-burst", envInt("ws-frame-burst", 100), "burst of inbound frames per connection")
 	fs.IntVar(&c.SendQueue, "ws-send-queue", envInt("ws-send-queue", 1024), "outbound frames queued per connection before it is dropped as a slow consumer")
 	fs.IntVar(&c.AuthPerMinute, "auth-rate", envInt("auth-rate", 10), "login and register requests per minute per client IP (burst the same)")
+	var peers, etcdEndpoints string
+	fs.StringVar(&c.ClusterProvider, "cluster-provider", env("cluster-provider", "local"), "membership: local (single node), automanaged (fixed peers) or etcd")
+	fs.StringVar(&c.ClusterName, "cluster-name", env("cluster-name", "chat"), "cluster name; every node must agree")
+	fs.StringVar(&peers, "cluster-peers", env("cluster-peers", ""), "automanaged: comma-separated host:port of every node's automanaged endpoint, this one included")
+	fs.IntVar(&c.AutoManagedPort, "automanaged-port", envInt("automanaged-port", 0), "automanaged: this node's membership endpoint port")
+	fs.StringVar(&etcdEndpoints, "etcd-endpoints", env("etcd-endpoints", ""), "etcd: comma-separated endpoints")
 	fs.StringVar(&c.PprofListen, "pprof-listen", env("pprof-listen", ""), "address for net/http/pprof (off when empty; keep it on loopback)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	if origins != "" {
-		for _, o := range strings.Split(origins, ",") {
-			if o = strings.TrimSpace(o); o != "" {
-				c.AllowedOrigins = append(c.AllowedOrigins, o)
-			}
-		}
-	}
+	c.AllowedOrigins = splitList(origins)
+	c.ClusterPeers = splitList(peers)
+	c.EtcdEndpoints = splitList(etcdEndpoints)
 	if c.Store == "" {
 		c.Store = "sqlite"
 		if c.MongoURI != "" {
@@ -105,6 +113,18 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("--store must be sqlite or mongo, not %q", c.Store)
 	case c.Store == "mongo" && c.MongoURI == "":
 		return c, fmt.Errorf("--store mongo needs --mongo-uri (or CHAT_MONGO_URI)")
+	case c.ClusterProvider != "local" && c.Store != "mongo":
+		return c, fmt.Errorf("a multi-node cluster (--cluster-provider %s) needs the mongo store: every node must see the same data; set --mongo-uri", c.ClusterProvider)
 	}
 	return c, nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
