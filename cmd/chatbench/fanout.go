@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -351,11 +352,12 @@ func writeLatency(w io.Writer, name string, s latencySummary) {
 }
 
 func writeCPU(w io.Writer, c cpuUse) {
+	server := "? (give --pid)"
 	if c.ServerCores > 0 {
-		fmt.Fprintf(w, "   cpu (cores, of 2): chatbench %.2f, chatd %.2f\n", c.BenchCores, c.ServerCores)
-	} else {
-		fmt.Fprintf(w, "   cpu (cores, of 2): chatbench %.2f (give --pid for chatd's)\n", c.BenchCores)
+		server = fmt.Sprintf("%.2f", c.ServerCores)
 	}
+	fmt.Fprintf(w, "   cpu (cores busy, of %d): chatbench %.2f, chatd %s; machine load average %.2f\n",
+		runtime.NumCPU(), c.BenchCores, server, c.LoadAvg1)
 }
 
 func writeVerdict(w io.Writer, pass bool) {

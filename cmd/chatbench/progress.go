@@ -100,6 +100,7 @@ func sampleCPU(pid int) cpuSample {
 type cpuUse struct {
 	BenchCores  float64 `json:"bench_cores"`
 	ServerCores float64 `json:"server_cores,omitempty"` // needs --pid
+	LoadAvg1    float64 `json:"loadavg_1m"`             // of the whole machine, at the end
 }
 
 func (s cpuSample) until(e cpuSample) cpuUse {
@@ -107,7 +108,7 @@ func (s cpuSample) until(e cpuSample) cpuUse {
 	if wall <= 0 {
 		return cpuUse{}
 	}
-	u := cpuUse{BenchCores: roundTo((e.self-s.self)/wall, 2)}
+	u := cpuUse{BenchCores: roundTo((e.self-s.self)/wall, 2), LoadAvg1: loadAvg1()}
 	if s.server >= 0 && e.server >= 0 {
 		u.ServerCores = roundTo((e.server-s.server)/wall, 2)
 	}
@@ -156,4 +157,22 @@ func procRSSKB(pid int) int64 {
 		}
 	}
 	return -1
+}
+
+// loadAvg1 is the machine's one-minute load average (shared machines make
+// figures noisy: reports carry it), -1 if unknown.
+func loadAvg1() float64 {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return -1
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return -1
+	}
+	return v
 }
