@@ -37,6 +37,7 @@ type config struct {
 	ClusterPeers    []string
 	AutoManagedPort int
 	EtcdEndpoints   []string
+	PauseExit       time.Duration
 }
 
 func (c config) storeKind() string { return c.Store }
@@ -95,6 +96,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&peers, "cluster-peers", env("cluster-peers", ""), "automanaged: comma-separated host:port of every node's automanaged endpoint, this one included")
 	fs.IntVar(&c.AutoManagedPort, "automanaged-port", envInt("automanaged-port", 0), "automanaged: this node's membership endpoint port")
 	fs.StringVar(&etcdEndpoints, "etcd-endpoints", env("etcd-endpoints", ""), "etcd: comma-separated endpoints")
+	fs.DurationVar(&c.PauseExit, "pause-exit", envDur("pause-exit", 3*time.Second), "in a multi-node cluster, exit (status 3) when the process finds it was paused or starved for longer than this: the other nodes have evicted it and will not let it back in, so it must restart (0 disables)")
 	fs.StringVar(&c.PprofListen, "pprof-listen", env("pprof-listen", ""), "address for net/http/pprof (off when empty; keep it on loopback)")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -54,6 +54,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		n.close(log)
 		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
+	if cfg.ClusterProvider != "local" && cfg.PauseExit > 0 {
+		go watchPauses(ctx, cfg.PauseExit, log)
+	}
 	if cfg.PprofListen != "" {
 		go servePprof(cfg.PprofListen, log)
 	}
@@ -92,5 +95,36 @@ func servePprof(addr string, log *slog.Logger) {
 	log.Info("pprof listening", "addr", addr)
 	if err := srv.ListenAndServe(); err != nil {
 		log.Warn("pprof server stopped", "err", err)
+	}
+}
+
+// exitPaused is chatd's exit status after it found itself paused too long.
+const exitPaused = 3
+
+// watchPauses ends the process when a tick comes far later than scheduled:
+// the process was stopped (SIGSTOP, a VM pause, a long GC or swap storm)
+// for longer than the cluster's membership timeout. By then the other
+// members have evicted this node, its grain activations are stale, and
+// Proto.Actor never lets an evicted member back in; a supervisor restarts
+// it as a fresh member and its clients reconnect elsewhere and sync.
+func watchPauses(ctx context.Context, limit time.Duration, log *slog.Logger) {
+	const tick = 250 * time.Millisecond
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			// Monotonic clock: a paused process sees the whole pause here.
+			now := time.Now()
+			if gap := now.Sub(last); gap > limit+tick {
+				log.Error("process was paused beyond the membership timeout: exiting so a supervisor restarts a fresh member",
+					"paused_for", gap.String(), "limit", limit.String())
+				os.Exit(exitPaused)
+			}
+			last = now
+		}
 	}
 }
