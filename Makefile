@@ -6,13 +6,20 @@ GOBIN     ?= $(shell $(GO) env GOPATH)/bin
 PROTOC_GEN_GO_VERSION := v1.36.12
 CHATD_FLAGS ?=
 
-.PHONY: run build web test test-go proto tools vet clean
+.PHONY: run build web test test-go proto tools vet clean cluster devstore
 
 run: build
 	./bin/chatd $(CHATD_FLAGS)
 
 build: web/dist/index.html
 	$(GO) build -o bin/chatd ./cmd/chatd
+
+# A local 3-node cluster on loopback with the dev store (or MONGO_URI): cluster/local-cluster.sh.
+cluster: build devstore
+	./cluster/local-cluster.sh
+
+devstore:
+	$(GO) build -o bin/devstore ./cmd/devstore
 
 # The SPA is built when its output is missing; `make web` rebuilds it.
 web/dist/index.html:
