@@ -598,7 +598,8 @@ export class ChatSocket {
       frameBurst: 80,
       random: Math.random,
       now: Date.now,
-      ...opts,
+      // Options given as undefined keep their defaults.
+      ...(Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as ChatSocketOptions),
     };
     this.tokens = this.o.frameBurst;
   }

@@ -1,0 +1,504 @@
+#!/usr/bin/env node
+// End-to-end test of the SPA against a real chatd, in Debian's Chromium.
+//
+//   npm run build && npm run test:e2e
+//
+// It builds chatd (with web/dist embedded) unless CHATD_BIN names a binary,
+// starts it on a free port with a fresh data dir, drives two browser
+// contexts through registration, a group chat both ways, a server restart in
+// the middle of the conversation, XSS and link rendering, and saves
+// screenshots to docs/screenshots/. Exits non-zero when any step fails.
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const webDir = resolve(here, '..');
+const repoDir = resolve(webDir, '..');
+const shotsDir = join(repoDir, 'docs', 'screenshots');
+const outDir = join(webDir, 'e2e', 'out');
+const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+const STEP_TIMEOUT = 60_000;
+
+// ---------------------------------------------------------------------------
+// Tiny sequential runner: a failed step fails every later step (they depend on it).
+
+const results = [];
+let broken = null;
+const pages = []; // every page opened, for failure artifacts
+
+async function saveArtifacts(stepName) {
+  const slug = stepName.replace(/[^a-z0-9]+/gi, '-').slice(0, 40);
+  for (const { page, info } of pages) {
+    if (page.isClosed()) continue;
+    await page.screenshot({ path: join(outDir, `fail-${slug}-${info.name}.png`) }).catch(() => {});
+    console.log(`      [${info.name}] url ${page.url()}\n      [${info.name}] console (last 15):\n        ${info.console.slice(-15).join('\n        ')}`);
+  }
+}
+
+async function step(name, fn) {
+  if (broken) {
+    results.push({ name, ok: false, skipped: true });
+    console.log(`  - ${name} (skipped: "${broken}" failed)`);
+    return;
+  }
+  const t0 = Date.now();
+  try {
+    await withTimeout(fn(), STEP_TIMEOUT, name);
+    results.push({ name, ok: true });
+    console.log(`  ✓ ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push({ name, ok: false, error: e });
+    broken = name;
+    console.log(`  ✗ ${name}\n      ${String(e?.stack ?? e).split('\n').slice(0, 6).join('\n      ')}`);
+    await saveArtifacts(name);
+  }
+}
+
+function withTimeout(p, ms, what) {
+  let t;
+  return Promise.race([p, new Promise((_, rej) => (t = setTimeout(() => rej(new Error(`${what}: timed out after ${ms} ms`)), ms)))]).finally(() =>
+    clearTimeout(t),
+  );
+}
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(`assertion failed: ${msg}`);
+}
+
+function assertEqual(actual, expected, msg) {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  if (a !== e) throw new Error(`${msg}\n        expected ${e}\n        actual   ${a}`);
+}
+
+/** Polls fn until it returns a truthy value (checkFor-style, no fixed sleeps). */
+async function waitFor(fn, what, timeout = 20_000, every = 100) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// chatd
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+function buildChatd() {
+  if (process.env.CHATD_BIN) return process.env.CHATD_BIN;
+  if (!existsSync(join(webDir, 'dist', 'index.html'))) throw new Error('web/dist is empty: run `npm run build` first, so chatd embeds the SPA');
+  const bin = join(tmpdir(), 'chatd-e2e');
+  console.log(`building chatd -> ${bin}`);
+  const r = spawnSync('go', ['build', '-o', bin, './cmd/chatd'], { cwd: repoDir, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('go build ./cmd/chatd failed');
+  return bin;
+}
+
+class Chatd {
+  constructor(bin, port, dataDir, logPath) {
+    Object.assign(this, { bin, port, dataDir, proc: null, starts: 0 });
+    this.log = createWriteStream(logPath, { flags: 'a' });
+    this.base = `http://127.0.0.1:${port}`;
+  }
+
+  async start() {
+    this.starts++;
+    this.log.write(`\n==== start #${this.starts} ====\n`);
+    const p = spawn(this.bin, ['--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir, '--log-level', 'info'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    p.stdout.pipe(this.log, { end: false });
+    p.stderr.pipe(this.log, { end: false });
+    this.exited = new Promise((res) => p.on('exit', (code, signal) => res({ code, signal })));
+    this.proc = p;
+    await waitFor(
+      async () => {
+        if (p.exitCode !== null) throw new Error(`chatd exited with ${p.exitCode}`);
+        const r = await fetch(`${this.base}/readyz`).catch(() => null);
+        return r?.ok;
+      },
+      'chatd /readyz',
+      30_000,
+    );
+  }
+
+  /** SIGTERM and wait for the graceful drain to end. */
+  async stop() {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return null;
+    p.kill('SIGTERM');
+    const t = setTimeout(() => p.kill('SIGKILL'), 25_000);
+    const r = await this.exited;
+    clearTimeout(t);
+    this.proc = null;
+    return r;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Page helpers
+
+async function newUserPage(browser, base, name, viewport = { width: 1280, height: 860 }) {
+  const context = await browser.newContext({ baseURL: base, viewport, locale: 'en-US', timezoneId: 'UTC' });
+  const page = await context.newPage();
+  const info = { name, dialogs: [], pageErrors: [], csp: [], console: [] };
+  pages.push({ page, info });
+  page.on('dialog', (d) => {
+    info.dialogs.push(d.message());
+    d.dismiss().catch(() => {});
+  });
+  page.on('pageerror', (e) => info.pageErrors.push(String(e)));
+  page.on('console', (m) => {
+    info.console.push(`[${m.type()}] ${m.text()}`);
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) info.csp.push(m.text());
+  });
+  await context.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  return { context, page, info };
+}
+
+async function register(page, username, password, displayName) {
+  await page.goto('/');
+  await page.getByRole('tab', { name: 'Create account' }).click();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Display name').fill(displayName);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).last().click();
+  await page.locator('.status[data-status="online"]').waitFor({ timeout: 15_000 });
+}
+
+/** The rendered message rows of the open conversation. */
+function rows(page) {
+  return page.$$eval('.messages .msg', (els) =>
+    els.map((e) => ({
+      seq: e.dataset.seq ? Number(e.dataset.seq) : null,
+      status: e.dataset.status,
+      own: e.classList.contains('own'),
+      body: e.querySelector('.body')?.textContent ?? '',
+    })),
+  );
+}
+
+async function send(page, text) {
+  const box = page.getByLabel('Message', { exact: true });
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+/** Waits until the open conversation shows exactly `bodies`, all stored, each once, in seq order. */
+async function expectConversation(page, bodies, who) {
+  let last = [];
+  try {
+    await waitFor(async () => {
+      last = await rows(page);
+      return JSON.stringify(last.map((r) => r.body)) === JSON.stringify(bodies) && last.every((r) => r.status === 'sent');
+    }, `${who} to show ${bodies.length} messages`);
+  } catch (e) {
+    throw new Error(`${e.message}\n        rows: ${JSON.stringify(last)}`);
+  }
+  const seqs = last.map((r) => r.seq);
+  assertEqual(seqs, [...seqs].sort((a, b) => a - b), `${who}: messages in seq order`);
+  assertEqual(new Set(seqs).size, seqs.length, `${who}: every seq once`);
+  assertEqual(seqs, bodies.map((_, i) => i + 1), `${who}: seqs 1..N without gaps`);
+}
+
+const status = (page) => page.locator('.status').first().getAttribute('data-status');
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(shotsDir, name) });
+}
+
+// ---------------------------------------------------------------------------
+
+async function main() {
+  mkdirSync(shotsDir, { recursive: true });
+  mkdirSync(outDir, { recursive: true });
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium`);
+  const bin = buildChatd();
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'chatd-e2e-data-'));
+  const logPath = join(outDir, 'chatd.log');
+  rmSync(logPath, { force: true });
+  const server = new Chatd(bin, port, dataDir, logPath);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  console.log(`chatd on ${server.base}, data ${dataDir}, Chromium ${browser.version()}`);
+
+  const sfx = Math.random().toString(36).slice(2, 7);
+  const A = { username: `alice_${sfx}`, display: 'Alice Martin', password: 'correct horse 1' };
+  const B = { username: `bob_${sfx}`, display: 'Bob Chen', password: 'battery staple 2' };
+  const C = { username: `carol_${sfx}`, display: 'Carol Diaz', password: 'tr0ub4dor&3' };
+  const expected = [];
+  let a;
+  let b;
+  const groupTitle = 'Launch plan';
+
+  try {
+    await step('chatd starts and serves the SPA with a strict CSP', async () => {
+      await server.start();
+      const r = await fetch(`${server.base}/`);
+      assert(r.ok, `GET / answered ${r.status}`);
+      const csp = r.headers.get('content-security-policy') ?? '';
+      assert(csp.includes("script-src 'self'") && csp.includes("style-src 'self'"), `CSP header: ${csp}`);
+      const html = await r.text();
+      assert(!/<script(?![^>]*\bsrc=)[^>]*>/i.test(html), 'no inline <script> in index.html');
+      assert(!/<style/i.test(html), 'no inline <style> in index.html');
+      const deep = await fetch(`${server.base}/c/some-id`);
+      assert(deep.ok && (await deep.text()).includes('id="root"'), 'client routes serve index.html');
+    });
+
+    await step('login screen renders', async () => {
+      a = await newUserPage(browser, server.base, 'A');
+      b = await newUserPage(browser, server.base, 'B');
+      await a.page.goto('/');
+      await a.page.getByRole('button', { name: 'Sign in' }).last().waitFor();
+      await a.page.getByLabel('Username').waitFor();
+      await shot(a.page, 'login.png');
+    });
+
+    await step('two users register in two browser contexts', async () => {
+      await register(a.page, A.username, A.password, A.display);
+      await register(b.page, B.username, B.password, B.display);
+      assert((await a.page.locator('.me-name').textContent()) === A.display, 'A sees own name');
+      assert((await b.page.locator('.me-name').textContent()) === B.display, 'B sees own name');
+    });
+
+    await step('A creates a group with B; B sees it appear live', async () => {
+      await a.page.getByRole('button', { name: 'New group' }).click();
+      await a.page.getByLabel('Group name').fill(groupTitle);
+      await a.page.getByLabel('Members').fill(B.username);
+      await a.page.getByRole('button', { name: 'Create group' }).click();
+      await a.page.locator('#conv-title', { hasText: groupTitle }).waitFor();
+      assert(a.page.url().includes('/c/'), `A's URL names the conversation: ${a.page.url()}`);
+      await b.page.locator('.conv-item', { hasText: groupTitle }).waitFor({ timeout: 15_000 });
+    });
+
+    await step('both chat both ways (Enter sends, Shift+Enter is a new line)', async () => {
+      for (const t of ['Hi Bob, welcome to the launch channel.', 'Agenda for today: https://example.com/agenda?day=1.']) {
+        await send(a.page, t);
+        expected.push(t);
+      }
+      await waitFor(async () => (await b.page.locator('.conv-item', { hasText: groupTitle }).locator('.badge').textContent()) === '2', 'B unread badge 2');
+      await b.page.locator('.conv-item', { hasText: groupTitle }).click();
+      await expectConversation(b.page, expected, 'B');
+      await waitFor(async () => (await b.page.locator('.conv-item', { hasText: groupTitle }).locator('.badge').count()) === 0, 'B badge cleared on view');
+
+      const box = b.page.getByLabel('Message', { exact: true });
+      await box.fill('Thanks!');
+      await box.press('Shift+Enter');
+      await box.pressSequentially('Two lines.');
+      await box.press('Enter');
+      expected.push('Thanks!\nTwo lines.');
+      await send(b.page, 'What is first?');
+      expected.push('What is first?');
+      await send(a.page, 'The API freeze.');
+      expected.push('The API freeze.');
+      await expectConversation(a.page, expected, 'A');
+      await expectConversation(b.page, expected, 'B');
+      const names = await b.page.$$eval('.messages .msg.other .sender', (els) => els.map((e) => e.textContent));
+      assert(names.includes(A.display), `B sees A's name on her messages: ${JSON.stringify(names)}`);
+    });
+
+    await step('an XSS payload renders as text', async () => {
+      const payloads = ['<img src=x onerror=alert(1)>', '<script>alert(2)</script><b>bold?</b>'];
+      for (const p of payloads) {
+        await send(a.page, p);
+        expected.push(p);
+      }
+      await expectConversation(b.page, expected, 'B');
+      await expectConversation(a.page, expected, 'A');
+      for (const { page, info } of [a, b]) {
+        await page.locator('.messages .body', { hasText: '<img src=x onerror=alert(1)>' }).waitFor();
+        assertEqual(await page.locator('.messages img').count(), 0, `${info.name}: no <img> element in messages`);
+        assertEqual(await page.locator('.messages script, .messages b').count(), 0, `${info.name}: no injected elements`);
+        assertEqual(info.dialogs, [], `${info.name}: no dialog opened`);
+      }
+    });
+
+    await step('links render as safe anchors, other schemes as text', async () => {
+      const t = 'Docs: https://example.com/docs, not javascript:alert(3) or data:text/html,hi';
+      await send(b.page, t);
+      expected.push(t);
+      await expectConversation(a.page, expected, 'A');
+      const links = await a.page.$$eval('.messages .body a', (els) =>
+        els.map((e) => ({ href: e.getAttribute('href'), rel: e.getAttribute('rel'), target: e.getAttribute('target'), text: e.textContent })),
+      );
+      assert(links.length >= 2, `links rendered: ${JSON.stringify(links)}`);
+      for (const l of links) {
+        assert(/^https?:\/\//.test(l.href), `only http(s) hrefs: ${l.href}`);
+        assertEqual([l.rel, l.target], ['noopener noreferrer', '_blank'], `link attributes of ${l.href}`);
+      }
+      assert(links.some((l) => l.href === 'https://example.com/docs'), 'the docs link is an anchor');
+      assert(links.some((l) => l.href === 'https://example.com/agenda?day=1'), 'trailing period left out of the link');
+      await shot(a.page, 'conversation-view.png');
+    });
+
+    await step('the server restarts mid-conversation; both tabs reconnect and show every message once, in order', async () => {
+      const r = await server.stop();
+      assert(r && (r.code === 0 || r.signal === 'SIGTERM'), `chatd exits cleanly on SIGTERM: ${JSON.stringify(r)}`);
+      await waitFor(async () => (await status(a.page)) !== 'online' && (await status(b.page)) !== 'online', 'both tabs to notice');
+      await a.page.locator('.banner').waitFor();
+      // A keeps typing while the server is down: the message waits, pending.
+      const offline = 'Sent while the server was restarting.';
+      await send(a.page, offline);
+      expected.push(offline);
+      await a.page.locator('.messages .msg[data-status="sending"]', { hasText: offline }).waitFor();
+      await shot(a.page, 'reconnecting.png');
+
+      await server.start();
+      await waitFor(async () => (await status(a.page)) === 'online' && (await status(b.page)) === 'online', 'both tabs online again', 30_000);
+      await expectConversation(a.page, expected, 'A');
+      await expectConversation(b.page, expected, 'B');
+
+      for (const [who, t] of [[b, 'Back online, I got it.'], [a, 'Great, carry on.'], [b, 'Done.']]) {
+        await send(who.page, t);
+        expected.push(t);
+      }
+      await expectConversation(a.page, expected, 'A');
+      await expectConversation(b.page, expected, 'B');
+    });
+
+    await step('a reload restores the session from the refresh cookie', async () => {
+      await b.page.reload();
+      await b.page.locator('.status[data-status="online"]').waitFor({ timeout: 15_000 });
+      await b.page.locator('#conv-title', { hasText: groupTitle }).waitFor();
+      await expectConversation(b.page, expected, 'B after reload');
+    });
+
+    await step('the server stored each message once (REST agrees with both tabs)', async () => {
+      const login = await fetch(`${server.base}/api/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: A.username, password: A.password }),
+      });
+      assert(login.ok, `login ${login.status}`);
+      const { accessToken } = await login.json();
+      const auth = { Authorization: `Bearer ${accessToken}` };
+      const list = await (await fetch(`${server.base}/api/conversations`, { headers: auth })).json();
+      const g = list.conversations.find((c) => c.title === groupTitle);
+      assert(g, 'the group is listed');
+      const page = await (await fetch(`${server.base}/api/conversations/${g.id}/messages?limit=100`, { headers: auth })).json();
+      assertEqual(page.messages.map((m) => m.body), expected, 'stored bodies');
+      assertEqual(page.messages.map((m) => m.seq), expected.map((_, i) => i + 1), 'stored seqs');
+    });
+
+    await step('members: add and remove by username, the list updates', async () => {
+      const r = await fetch(`${server.base}/api/register`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: C.username, password: C.password, displayName: C.display }),
+      });
+      assert(r.status === 201, `register C: ${r.status}`);
+      await a.page.getByRole('button', { name: 'Members' }).click();
+      const dlg = a.page.getByRole('dialog', { name: 'Members' });
+      await dlg.locator('.member', { hasText: B.display }).waitFor();
+      await dlg.getByLabel('Add member by username').fill(C.username);
+      await dlg.getByRole('button', { name: 'Add', exact: true }).click();
+      await dlg.locator('.member', { hasText: C.display }).waitFor();
+      await a.page.locator('.conv-head', { hasText: '3 members' }).waitFor();
+      await dlg.getByRole('button', { name: `Remove ${C.display}` }).click();
+      await waitFor(async () => (await dlg.locator('.member', { hasText: C.display }).count()) === 0, 'C removed');
+      await a.page.keyboard.press('Escape');
+      await a.page.locator('.conv-head', { hasText: '2 members' }).waitFor();
+    });
+
+    await step('a direct message shows the peer name on both sides', async () => {
+      await a.page.getByRole('button', { name: 'New message' }).click();
+      await a.page.getByRole('dialog', { name: 'New message' }).getByLabel('Username').fill(B.username);
+      await a.page.getByRole('button', { name: 'Start chat' }).click();
+      await a.page.locator('#conv-title', { hasText: B.display }).waitFor();
+      await send(a.page, 'A private word.');
+      await a.page.locator('.messages .msg[data-status="sent"]', { hasText: 'A private word.' }).waitFor();
+      const item = b.page.locator('.conv-item', { hasText: A.display });
+      await item.waitFor();
+      await waitFor(async () => (await item.locator('.conv-preview').textContent())?.includes('A private word.'), 'B sees the DM preview');
+      await waitFor(async () => (await item.locator('.badge').textContent()) === '1', 'B has 1 unread in the DM');
+      // The list is sorted by activity: the DM is now on top.
+      const first = await b.page.locator('.conv-item').first().textContent();
+      assert(first.includes(A.display), `most recent first: ${first}`);
+    });
+
+    await step('screens: the conversation list, and a phone-sized layout', async () => {
+      await b.page.goto('/');
+      await b.page.locator('.conv-item').first().waitFor();
+      await b.page.locator('.empty h2').waitFor();
+      await shot(b.page, 'conversation-list.png');
+      const phone = await newUserPage(browser, server.base, 'phone', { width: 390, height: 780 });
+      await phone.page.goto('/');
+      await phone.page.getByRole('button', { name: 'Sign in' }).last().waitFor();
+      await phone.page.getByLabel('Username').fill(B.username);
+      await phone.page.getByLabel('Password').fill(B.password);
+      await phone.page.getByRole('button', { name: 'Sign in' }).last().click();
+      await phone.page.locator('.conv-item', { hasText: groupTitle }).click();
+      await expectConversation(phone.page, expected, 'phone');
+      assert(await phone.page.locator('.sidebar').isHidden(), 'phone layout hides the list while a conversation is open');
+      await shot(phone.page, 'conversation-mobile.png');
+      await phone.page.getByRole('button', { name: 'Back to conversations' }).click();
+      await phone.page.locator('.sidebar').waitFor();
+      await phone.context.close();
+    });
+
+    await step('no CSP violations, page errors or dialogs', async () => {
+      for (const { page, info } of [a, b]) {
+        const csp = [...info.csp, ...(await page.evaluate(() => window.__csp))];
+        assertEqual(csp, [], `${info.name}: CSP violations`);
+        assertEqual(info.pageErrors, [], `${info.name}: uncaught page errors`);
+        assertEqual(info.dialogs, [], `${info.name}: dialogs`);
+      }
+    });
+  } finally {
+    await browser.close().catch(() => {});
+    await server.stop().catch(() => {});
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  const passed = results.filter((r) => r.ok).length;
+  const failed = results.length - passed;
+  console.log(`\ne2e: ${passed} passed, ${failed} failed${failed ? ` (server log: ${logPath})` : ''}`);
+  return failed === 0;
+}
+
+main().then(
+  (ok) => process.exit(ok ? 0 : 1),
+  (e) => {
+    console.error(e);
+    console.log('\ne2e: 0 passed, 1 failed (setup)');
+    process.exit(1);
+  },
+);

@@ -1,0 +1,274 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
+import type { Message } from '../lib/client';
+import { linkify } from '../lib/linkify';
+import type { HistoryState, PendingMessage } from '../state/store';
+import { useChat, useEngine } from './chat';
+import { dayKey, dayLabel, fullTime, timeOf } from './format';
+
+type Row =
+  | { kind: 'top'; key: string }
+  | {
+      kind: 'msg';
+      key: string;
+      m: Message | null;
+      p: PendingMessage | null;
+      senderId: string;
+      body: string;
+      createdAt: string;
+      own: boolean;
+      day: string | null; // a day separator above this row
+      showSender: boolean;
+    };
+
+const EMPTY: number[] = [];
+const RUN_MS = 5 * 60_000;
+
+function buildRows(
+  seqs: number[],
+  byseq: Record<number, Message> | undefined,
+  pending: PendingMessage[],
+  meId: string,
+  isGroup: boolean,
+): Row[] {
+  const rows: Row[] = [{ kind: 'top', key: 'top' }];
+  let prevDay = '';
+  let prevSender = '';
+  let prevTime = 0;
+  const push = (m: Message | null, p: PendingMessage | null, senderId: string, body: string, createdAt: string, key: string) => {
+    const dk = dayKey(createdAt);
+    const t = Date.parse(createdAt);
+    const newDay = dk !== prevDay;
+    const own = senderId === meId;
+    rows.push({
+      kind: 'msg',
+      key,
+      m,
+      p,
+      senderId,
+      body,
+      createdAt,
+      own,
+      day: newDay ? createdAt : null,
+      showSender: isGroup && !own && (newDay || senderId !== prevSender || t - prevTime > RUN_MS),
+    });
+    prevDay = dk;
+    prevSender = senderId;
+    prevTime = t;
+  };
+  if (byseq) {
+    for (const seq of seqs) {
+      const m = byseq[seq];
+      if (m) push(m, null, m.senderId, m.body, m.createdAt, `m${seq}`);
+    }
+  }
+  for (const p of pending) push(null, p, meId, p.body, p.createdAt, `p${p.clientMsgId}`);
+  return rows;
+}
+
+export function MessageList({ conversationId }: { conversationId: string }) {
+  const engine = useEngine();
+  const seqs = useChat((s) => s.seqs[conversationId]) ?? EMPTY;
+  const byseq = useChat((s) => s.messages[conversationId]);
+  const allPending = useChat((s) => s.pending);
+  const users = useChat((s) => s.users);
+  const meId = useChat((s) => s.me?.id ?? '');
+  const isGroup = useChat((s) => s.conversations[conversationId]?.kind === 'group');
+  const history = useChat((s) => s.history[conversationId]);
+
+  const pending = useMemo(
+    () =>
+      Object.values(allPending)
+        .filter((p) => p.conversationId === conversationId)
+        .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0)),
+    [allPending, conversationId],
+  );
+  const rows = useMemo(() => buildRows(seqs, byseq, pending, meId, isGroup), [seqs, byseq, pending, meId, isGroup]);
+  const indexOfKey = useMemo(() => new Map(rows.map((r, i) => [r.key, i])), [rows]);
+
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const innerRef = useRef<HTMLDivElement>(null);
+  const stick = useRef(true); // follow the newest message
+  const anchor = useRef<{ key: string; delta: number } | null>(null);
+  const lastKey = useRef<string | null>(null);
+
+  const v = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => 60,
+    getItemKey: (i) => rows[i]?.key ?? i,
+    overscan: 12,
+    paddingStart: 8,
+    paddingEnd: 12,
+  });
+
+  const loadOlder = useCallback(() => void engine.loadOlder(conversationId), [engine, conversationId]);
+
+  const rememberAnchor = useCallback(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    const top = el.scrollTop;
+    const first = v.getVirtualItems().find((i) => i.end > top);
+    anchor.current = first ? { key: String(first.key), delta: top - first.start } : null;
+  }, [v]);
+
+  const onScroll = () => {
+    const el = scrollRef.current;
+    if (!el) return;
+    stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
+    rememberAnchor();
+    if (el.scrollTop < 600) loadOlder();
+  };
+
+  // After rows change: follow the bottom, or keep the first visible message where it was
+  // (older pages and sync replays insert above it).
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    const last = rows[rows.length - 1];
+    if (last.key !== lastKey.current && last.kind === 'msg' && last.p) stick.current = true; // my own new message
+    lastKey.current = last.key;
+    if (stick.current) {
+      el.scrollTop = el.scrollHeight;
+      return;
+    }
+    const a = anchor.current;
+    const idx = a ? indexOfKey.get(a.key) : undefined;
+    if (a && idx !== undefined) {
+      const start = v.measurementsCache[idx]?.start;
+      if (start !== undefined && Math.abs(el.scrollTop - (start + a.delta)) > 1) el.scrollTop = start + a.delta;
+    }
+  }, [rows, indexOfKey, v]);
+
+  // Measured sizes and a resized viewport change the height: stay at the bottom when following.
+  useEffect(() => {
+    const el = scrollRef.current;
+    const inner = innerRef.current;
+    if (!el || !inner || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(() => {
+      if (stick.current) el.scrollTop = el.scrollHeight;
+    });
+    ro.observe(inner);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  // Too few messages to scroll: load older ones until the view is full.
+  useEffect(() => {
+    const el = scrollRef.current;
+    if (el && history?.hasMore && !history.loading && history.oldestSeq !== null && el.scrollHeight <= el.clientHeight + 200) loadOlder();
+  }, [rows, history, loadOlder]);
+
+  const items = v.getVirtualItems();
+
+  return (
+    <div
+      className="messages"
+      ref={scrollRef}
+      onScroll={onScroll}
+      role="log"
+      aria-label="Messages"
+      aria-live="polite"
+      aria-relevant="additions"
+      tabIndex={0}
+      data-count={rows.length - 1}
+    >
+      <div className="messages-inner" ref={innerRef} style={{ height: v.getTotalSize() }}>
+        {items.map((vi) => {
+          const row = rows[vi.index];
+          return (
+            <div key={vi.key} data-index={vi.index} ref={v.measureElement} className="vrow" style={{ transform: `translateY(${vi.start}px)` }}>
+              {row.kind === 'top' ? (
+                <TopRow history={history} empty={rows.length === 1} onRetry={loadOlder} />
+              ) : (
+                <MessageRow row={row} senderName={users[row.senderId]?.displayName || users[row.senderId]?.username || 'Unknown user'} />
+              )}
+            </div>
+          );
+        })}
+      </div>
+    </div>
+  );
+}
+
+function TopRow({ history, empty, onRetry }: { history: HistoryState | undefined; empty: boolean; onRetry: () => void }) {
+  if (!history || history.loading) {
+    return (
+      <div className="top-row" role="status">
+        <span className="spinner small" aria-hidden="true" /> Loading messages…
+      </div>
+    );
+  }
+  if (history.error) {
+    return (
+      <div className="top-row error" role="alert">
+        {history.error}{' '}
+        <button type="button" className="link" onClick={onRetry}>
+          Retry
+        </button>
+      </div>
+    );
+  }
+  if (history.hasMore) return <div className="top-row" aria-hidden="true" />;
+  return <div className="top-row muted">{empty ? 'No messages yet. Say hello!' : 'This is the beginning of the conversation.'}</div>;
+}
+
+const MessageRow = memo(function MessageRow({ row, senderName }: { row: Extract<Row, { kind: 'msg' }>; senderName: string }) {
+  const engine = useEngine();
+  const status = row.p?.status;
+  return (
+    <div
+      className={`msg ${row.own ? 'own' : 'other'}${row.showSender ? ' first' : ''}${status ? ` ${status}` : ''}`}
+      data-seq={row.m?.seq}
+      data-client-msg-id={row.m?.clientMsgId ?? row.p?.clientMsgId}
+      data-status={status ?? 'sent'}
+    >
+      {row.day && (
+        <div className="day" role="separator">
+          <span>{dayLabel(row.day)}</span>
+        </div>
+      )}
+      {row.showSender && <div className="sender">{senderName}</div>}
+      <div className="bubble">
+        <p className="body">
+          <MessageText text={row.body} />
+        </p>
+        <span className="meta">
+          <time dateTime={row.createdAt} title={fullTime(row.createdAt)}>
+            {timeOf(row.createdAt)}
+          </time>
+          {status === 'sending' && <span className="state"> · Sending…</span>}
+        </span>
+      </div>
+      {status === 'failed' && row.p && (
+        <div className="failed-note" role="alert">
+          <span>{row.p.error ?? 'Not sent.'}</span>
+          <button type="button" className="link" onClick={() => engine.retry(row.p!.clientMsgId)}>
+            Retry
+          </button>
+          <button type="button" className="link muted" onClick={() => engine.store.getState().discardMessage(row.p!.clientMsgId)}>
+            Delete
+          </button>
+        </div>
+      )}
+    </div>
+  );
+});
+
+/** Text with http(s) links as anchors; everything else stays a text node. */
+export function MessageText({ text }: { text: string }) {
+  const segs = useMemo(() => linkify(text), [text]);
+  return (
+    <>
+      {segs.map((s, i) =>
+        s.kind === 'link' ? (
+          <a key={i} href={s.href} target="_blank" rel="noopener noreferrer">
+            {s.text}
+          </a>
+        ) : (
+          s.text
+        ),
+      )}
+    </>
+  );
+}

@@ -1,0 +1,253 @@
+import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import type { Member } from '../lib/client';
+import { errorText } from '../state/engine';
+import { useChat, useEngine } from './chat';
+import { initials, tone } from './format';
+
+/** A modal on the native <dialog>: focus trapping, Escape and the backdrop for free. */
+export function Modal({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.open) d.showModal();
+    return () => d?.close();
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      className="modal"
+      aria-labelledby={titleId}
+      onClose={onClose}
+      onClick={(e) => {
+        if (e.target === ref.current) onClose(); // a click on the backdrop
+      }}
+    >
+      <div className="modal-body">
+        <header className="modal-head">
+          <h2 id={titleId}>{title}</h2>
+          <button type="button" className="icon" aria-label="Close" onClick={onClose}>
+            ×
+          </button>
+        </header>
+        {children}
+      </div>
+    </dialog>
+  );
+}
+
+/** Usernames from free text: commas, spaces or new lines, with or without "@". */
+export function parseUsernames(text: string): string[] {
+  const seen = new Set<string>();
+  for (const raw of text.split(/[\s,;]+/)) {
+    const u = raw.replace(/^@/, '').trim().toLowerCase();
+    if (u) seen.add(u);
+  }
+  return [...seen];
+}
+
+function useSubmit() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = async (fn: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run, setError };
+}
+
+export function NewGroupDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (id: string) => void }) {
+  const engine = useEngine();
+  const [title, setTitle] = useState('');
+  const [members, setMembers] = useState('');
+  const { busy, error, run } = useSubmit();
+  const id = useId();
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void run(async () => {
+      const cid = await engine.createGroup(title.trim(), parseUsernames(members));
+      onClose();
+      onCreated(cid);
+    });
+  };
+  return (
+    <Modal title="New group" onClose={onClose}>
+      <form className="form" onSubmit={submit}>
+        <label htmlFor={`${id}-title`}>Group name</label>
+        <input id={`${id}-title`} name="title" required maxLength={100} value={title} onChange={(e) => setTitle(e.target.value)} autoFocus />
+        <label htmlFor={`${id}-members`}>Members</label>
+        <input
+          id={`${id}-members`}
+          name="members"
+          placeholder="alice, bob"
+          autoCapitalize="none"
+          spellCheck={false}
+          value={members}
+          onChange={(e) => setMembers(e.target.value)}
+          aria-describedby={`${id}-hint`}
+        />
+        <p className="hint" id={`${id}-hint`}>
+          Usernames, separated by commas or spaces. You can add more later.
+        </p>
+        {error && <p className="error" role="alert">{error}</p>}
+        <div className="modal-actions">
+          <button type="button" className="ghost" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy || !title.trim()}>
+            {busy ? 'Creating…' : 'Create group'}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+export function NewDirectDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (id: string) => void }) {
+  const engine = useEngine();
+  const [username, setUsername] = useState('');
+  const { busy, error, run } = useSubmit();
+  const id = useId();
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void run(async () => {
+      const cid = await engine.createDirect(username.trim().replace(/^@/, '').toLowerCase());
+      onClose();
+      onCreated(cid);
+    });
+  };
+  return (
+    <Modal title="New message" onClose={onClose}>
+      <form className="form" onSubmit={submit}>
+        <label htmlFor={`${id}-user`}>Username</label>
+        <input id={`${id}-user`} name="username" required autoCapitalize="none" spellCheck={false} value={username} onChange={(e) => setUsername(e.target.value)} autoFocus />
+        {error && <p className="error" role="alert">{error}</p>}
+        <div className="modal-actions">
+          <button type="button" className="ghost" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy || !username.trim()}>
+            {busy ? 'Opening…' : 'Start chat'}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+const ROLE_RANK: Record<string, number> = { owner: 0, admin: 1, member: 2 };
+
+export function MembersDialog({ conversationId, onClose }: { conversationId: string; onClose: () => void }) {
+  const engine = useEngine();
+  const me = useChat((s) => s.me);
+  const conv = useChat((s) => s.conversations[conversationId]);
+  const members = useChat((s) => s.members[conversationId]);
+  const [username, setUsername] = useState('');
+  const [confirmLeave, setConfirmLeave] = useState(false);
+  const { busy, error, run } = useSubmit();
+  const id = useId();
+
+  useEffect(() => {
+    void engine.fetchConversation(conversationId);
+  }, [engine, conversationId]);
+
+  if (!conv) return null;
+  const role = conv.role || 'member';
+  const isGroup = conv.kind === 'group';
+  const canAdd = isGroup && (role === 'owner' || role === 'admin');
+  const canRemove = (m: Member) =>
+    isGroup && m.userId !== me?.id && (role === 'owner' || (role === 'admin' && m.role === 'member'));
+  const sorted = [...(members ?? [])].sort(
+    (a, b) => (ROLE_RANK[a.role] ?? 3) - (ROLE_RANK[b.role] ?? 3) || (a.displayName || a.username).localeCompare(b.displayName || b.username),
+  );
+
+  const add = (e: FormEvent) => {
+    e.preventDefault();
+    void run(async () => {
+      for (const u of parseUsernames(username)) await engine.addMember(conversationId, u);
+      setUsername('');
+    });
+  };
+
+  return (
+    <Modal title={isGroup ? 'Members' : 'Conversation'} onClose={onClose}>
+      {!members && <p className="muted">Loading members…</p>}
+      <ul className="member-list" aria-label="Members">
+        {sorted.map((m) => (
+          <li key={m.userId} className="member">
+            <span className={`avatar small ${tone(m.userId)}`} aria-hidden="true">
+              {initials(m.displayName || m.username)}
+            </span>
+            <span className="member-text">
+              <span className="member-name">
+                {m.displayName || m.username}
+                {m.userId === me?.id && <span className="muted"> (you)</span>}
+              </span>
+              <span className="member-sub">@{m.username}</span>
+            </span>
+            {isGroup && m.role !== 'member' && <span className="role">{m.role}</span>}
+            {canRemove(m) && (
+              <button
+                type="button"
+                className="ghost small danger"
+                disabled={busy}
+                aria-label={`Remove ${m.displayName || m.username}`}
+                onClick={() => void run(() => engine.removeMember(conversationId, m.userId))}
+              >
+                Remove
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      {canAdd && (
+        <form className="form inline" onSubmit={add}>
+          <label htmlFor={`${id}-add`} className="visually-hidden">
+            Add member by username
+          </label>
+          <input
+            id={`${id}-add`}
+            name="username"
+            placeholder="Add by username"
+            autoCapitalize="none"
+            spellCheck={false}
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+          />
+          <button type="submit" className="primary" disabled={busy || !username.trim()}>
+            Add
+          </button>
+        </form>
+      )}
+      {error && <p className="error" role="alert">{error}</p>}
+      {isGroup && (
+        <div className="modal-actions split">
+          {confirmLeave ? (
+            <>
+              <span>Leave “{conv.title}”?</span>
+              <span>
+                <button type="button" className="ghost" onClick={() => setConfirmLeave(false)}>
+                  Stay
+                </button>
+                <button type="button" className="danger" disabled={busy} onClick={() => void run(() => engine.leave(conversationId))}>
+                  Leave group
+                </button>
+              </span>
+            </>
+          ) : (
+            <button type="button" className="ghost danger" onClick={() => setConfirmLeave(true)}>
+              Leave group…
+            </button>
+          )}
+        </div>
+      )}
+    </Modal>
+  );
+}
