@@ -27,9 +27,11 @@ type conversation struct {
 	conv    persistence.Conversation
 	members map[string]persistence.Member
 	lastSeq int64
+	epoch   int64 // this activation's claim (persistence.Fencing)
 
 	queue []queuedOp // requests not yet started, in arrival order
 	busy  bool       // a store write is in flight
+	stale bool       // a newer activation claimed the conversation: finish the write in flight, then stop
 }
 
 // queuedOp is a request waiting for the grain's single writer.
@@ -44,7 +46,14 @@ type loadedState struct {
 	conv    persistence.Conversation
 	members []persistence.Member
 	lastSeq int64
+	epoch   int64
 	err     error
+}
+
+// fenceChecked brings the stored epoch back after a seq conflict.
+type fenceChecked struct {
+	epoch int64
+	err   error
 }
 
 // NewConversationProps returns the props of the conversation grain kind.
@@ -77,6 +86,8 @@ func (g *conversation) Receive(ctx actor.Context) {
 		g.onCommitDone(ctx, msg)
 	case *adminDone:
 		g.onAdminDone(ctx, msg)
+	case *fenceChecked:
+		g.onFenceChecked(ctx, msg)
 	case *actor.ReceiveTimeout:
 		if !g.busy && len(g.queue) == 0 {
 			ctx.Stop(ctx.Self())
@@ -103,7 +114,10 @@ func loadConversation(deps *Deps, st persistence.Store, id string) *loadedState 
 	if out.members, out.err = st.Members(c, id); out.err != nil {
 		return &out
 	}
-	out.lastSeq, out.err = st.LastSeq(c, id)
+	if out.lastSeq, out.err = st.LastSeq(c, id); out.err != nil {
+		return &out
+	}
+	out.epoch, out.err = st.ClaimConversation(c, id)
 	return &out
 }
 
@@ -117,6 +131,7 @@ func (g *conversation) onLoaded(ctx actor.Context, s *loadedState) {
 			g.members[m.UserID] = m
 		}
 		g.lastSeq = s.lastSeq
+		g.epoch = s.epoch
 	case errors.Is(s.err, persistence.ErrNotFound):
 		g.members = map[string]persistence.Member{}
 	default:
@@ -134,8 +149,43 @@ func (g *conversation) onLoaded(ctx actor.Context, s *loadedState) {
 	g.next(ctx)
 }
 
-// next starts the next store write when none is in flight.
+// checkFence reads the stored epoch after another writer took a seq.
+func (g *conversation) checkFence(ctx actor.Context) {
+	deps, id := g.deps, g.id
+	runAsync(ctx, func() any {
+		c, cancel := deps.storeCtx()
+		defer cancel()
+		e, err := deps.Store.ConversationEpoch(c, id)
+		return &fenceChecked{epoch: e, err: err}
+	})
+}
+
+// onFenceChecked stops this activation when a newer one has claimed the
+// conversation: its clients' next requests reach the newer one.
+func (g *conversation) onFenceChecked(ctx actor.Context, f *fenceChecked) {
+	if f.err != nil || f.epoch <= g.epoch {
+		return
+	}
+	g.deps.Metrics.StaleActivations.Inc()
+	g.log.Warn("stale activation: a newer one claimed the conversation; stopping", "epoch", g.epoch, "current", f.epoch)
+	g.stale = true
+	g.next(ctx)
+}
+
+// next starts the next store write when none is in flight. A stale
+// activation instead refuses what is queued (clients retry, and reach the
+// current activation) and stops once its write in flight has answered.
 func (g *conversation) next(ctx actor.Context) {
+	if g.stale {
+		for _, op := range g.queue {
+			g.replyError(ctx, op, CodeUnavailable)
+		}
+		g.queue = nil
+		if !g.busy {
+			ctx.Stop(ctx.Self())
+		}
+		return
+	}
 	for g.loaded && !g.busy && len(g.queue) > 0 {
 		if _, ok := g.queue[0].msg.(*PostMessage); ok {
 			g.startCommit(ctx)

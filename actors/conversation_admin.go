@@ -19,6 +19,7 @@ type adminDone struct {
 	added    []persistence.Member
 	removed  string
 	promoted string // user made owner because the last owner left
+	epoch    int64  // claimed after creating the conversation
 }
 
 // startAdmin checks a membership request against the grain's state and, when
@@ -74,7 +75,12 @@ func (g *conversation) planCreate(m *CreateConversation) (func(context.Context) 
 		if err != nil {
 			return &adminDone{code: storeCode(err)}
 		}
-		return &adminDone{created: &conv, added: members}
+		epoch, err := st.ClaimConversation(c, conv.ID)
+		if err != nil {
+			// Created, but unclaimed: epoch 0 gives way to any later activation.
+			epoch = 0
+		}
+		return &adminDone{created: &conv, added: members, epoch: epoch}
 	}, ""
 }
 
@@ -185,6 +191,7 @@ func (g *conversation) onAdminDone(ctx actor.Context, d *adminDone) {
 	if d.created != nil {
 		g.exists = true
 		g.conv = *d.created
+		g.epoch = d.epoch
 	}
 	for _, m := range d.added {
 		g.members[m.UserID] = m

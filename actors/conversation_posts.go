@@ -78,6 +78,7 @@ func (g *conversation) onCommitDone(ctx actor.Context, d *commitDone) {
 	if r.conflicts > 0 {
 		g.deps.Metrics.SeqConflicts.Add(float64(r.conflicts))
 		g.log.Warn("seq taken by another writer: concurrent activation", "conflicts", r.conflicts, "last_seq", r.lastSeq)
+		g.checkFence(ctx)
 	}
 	posted := &MessagesPosted{}
 	for i, o := range r.outcomes {

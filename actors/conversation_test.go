@@ -51,6 +51,14 @@ func createConv(t *testing.T, st persistence.Store, id string, users ...string) 
 	}
 }
 
+func tryPost(sys *actor.ActorSystem, pid *actor.PID, sender, clientID, body string) (*PostMessageResult, error) {
+	res, err := sys.Root.RequestFuture(pid, &PostMessage{SenderId: sender, ClientMsgId: clientID, Body: body}, 2*time.Second).Result()
+	if err != nil {
+		return nil, err
+	}
+	return res.(*PostMessageResult), nil
+}
+
 func post(t *testing.T, sys *actor.ActorSystem, pid *actor.PID, sender, clientID, body string) *PostMessageResult {
 	t.Helper()
 	res, err := sys.Root.RequestFuture(pid, &PostMessage{SenderId: sender, ClientMsgId: clientID, Body: body}, 10*time.Second).Result()
@@ -81,15 +89,18 @@ func TestDoubleActivationKeepsSeqUniqueAndGapFree(t *testing.T) {
 		go func(s int) {
 			defer wg.Done()
 			for i := 0; i < perSender; i++ {
-				pid := a
-				if (s+i)%2 == 1 {
-					pid = b
-				}
 				id := fmt.Sprintf("s%d-m%d", s, i)
-				if r := post(t, sys, pid, []string{"alice", "bob"}[s%2], id, "hello "+id); r != nil && r.ErrorCode == "" {
-					mu.Lock()
-					acked[id] = r.Message.Seq
-					mu.Unlock()
+				// Like a client: an unanswered or refused send is retried with
+				// the same clientMsgId, on the other activation.
+				for attempt := 0; attempt < 4; attempt++ {
+					pid := []*actor.PID{a, b}[(s+i+attempt)%2]
+					r, err := tryPost(sys, pid, []string{"alice", "bob"}[s%2], id, "hello "+id)
+					if err == nil && r.ErrorCode == "" {
+						mu.Lock()
+						acked[id] = r.Message.Seq
+						mu.Unlock()
+						break
+					}
 				}
 			}
 		}(s)
@@ -114,8 +125,11 @@ func TestDoubleActivationKeepsSeqUniqueAndGapFree(t *testing.T) {
 			t.Fatalf("%s acked with seq %d but stored at %d", m.ClientMsgID, acked[m.ClientMsgID], m.Seq)
 		}
 	}
-	if c := testutilCount(deps); c == 0 {
+	if c := counterValue(deps.Metrics.SeqConflicts); c == 0 {
 		t.Errorf("two activations wrote concurrently but no seq conflict was detected")
+	}
+	if c := counterValue(deps.Metrics.StaleActivations); c != 1 {
+		t.Errorf("%v activations stopped as stale, want exactly 1 (the older claim)", c)
 	}
 }
 

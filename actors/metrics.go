@@ -12,6 +12,7 @@ type Metrics struct {
 	Sessions          prometheus.Gauge
 	GapRepairs        prometheus.Counter
 	AckLatency        prometheus.Histogram
+	StaleActivations  prometheus.Counter
 }
 
 // NewMetrics creates the instruments and registers them with reg (nil: not registered).
@@ -33,13 +34,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "chat_sessions", Help: "Live session actors on this node."}),
 		GapRepairs: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "chat_gap_repairs_total", Help: "Gaps in live delivery repaired from the store."}),
+		StaleActivations: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "chat_stale_activations_total", Help: "Grain activations that found a newer claim after a seq conflict and stopped."}),
 		AckLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "chat_ack_seconds", Help: "From a send reaching its session to its ack (message persisted).",
 			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 16)}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.MessagesPersisted, m.BatchSize, m.PersistLatency, m.GrainActivations,
-			m.SeqConflicts, m.Sessions, m.GapRepairs, m.AckLatency)
+			m.SeqConflicts, m.Sessions, m.GapRepairs, m.AckLatency, m.StaleActivations)
 	}
 	return m
 }

@@ -1,14 +1,15 @@
 package actors
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
 
-// testutilCount reads the seq-conflict counter.
-func testutilCount(d *Deps) float64 {
+// counterValue reads a counter.
+func counterValue(c prometheus.Counter) float64 {
 	var m dto.Metric
-	if err := d.Metrics.SeqConflicts.Write(&m); err != nil {
-		return 0
+	if err := c.Write(&m); err != nil {
+		return -1
 	}
 	return m.GetCounter().GetValue()
 }

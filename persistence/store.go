@@ -12,6 +12,7 @@ type Store interface {
 	Tokens
 	Conversations
 	Messages
+	Fencing
 	// Close releases the adapter's resources.
 	Close(ctx context.Context) error
 }

@@ -81,6 +81,8 @@ CREATE TABLE messages (
 CREATE UNIQUE INDEX messages_seq ON messages (conversation_id, seq);
 CREATE UNIQUE INDEX messages_client ON messages (conversation_id, sender_id, client_msg_id);
 `,
+	// 2: activation epochs of conversation grains (persistence.Fencing).
+	`ALTER TABLE conversations ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // migrate brings the schema of db up to date in one immediate transaction,

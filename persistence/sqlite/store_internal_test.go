@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,7 +57,7 @@ func TestPragmas(t *testing.T) {
 				{"foreign_keys", "1"},
 				{"busy_timeout", "1500"},
 				{"query_only", "0"},
-				{"user_version", "1"},
+				{"user_version", strconv.Itoa(len(migrations))},
 			} {
 				if got := pragma(t, s.w, want.pragma); got != want.value {
 					t.Errorf("writer PRAGMA %s = %s, want %s", want.pragma, got, want.value)

@@ -41,6 +41,7 @@ func cases() []testCase {
 		appendCases(),
 		messageQueryCases(),
 		roundTripCases(),
+		fencingCases(),
 	} {
 		all = append(all, area...)
 	}
