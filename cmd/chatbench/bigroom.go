@@ -143,9 +143,7 @@ func (r *bigroomRun) onEvent(i int, ev *event) {
 		}
 	case "error":
 		r.errs.Add(ev.Code)
-		if ev.ID != "" {
-			r.replies.Add(1)
-		}
+		r.replies.Add(1) // only sends go out: an error answers one, with or without id
 	}
 }
 

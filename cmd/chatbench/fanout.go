@@ -195,11 +195,11 @@ func (f *fanoutRun) onEvent(mem *fanoutMember, ev *event) {
 		mem.acked = append(mem.acked, ev.Seq)
 		release(mem.window)
 	case "error":
+		// Every frame we send is a send, so an error is the reply to one of
+		// them, even without an id (chatd omits the id on rate_limited).
 		f.errs.Add(ev.Code)
-		if ev.ID != "" {
-			f.replies.Add(1)
-			release(mem.window)
-		}
+		f.replies.Add(1)
+		release(mem.window)
 	}
 }
 

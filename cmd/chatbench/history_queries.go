@@ -67,7 +67,10 @@ func (h *historyRun) wsHistory(ctx context.Context, q int, lat *histogram, done 
 		return err
 	}
 	defer c.close(2 * time.Second)
+	pace := time.NewTicker(max(sendInterval(0, h.b.cfg.connRate, 1), time.Microsecond)) // stay under the frame limit
+	defer pace.Stop()
 	for i := range q {
+		<-pace.C
 		s := rnd(2, h.last+1)
 		id := "h" + strconv.Itoa(i)
 		t0 := time.Now()
@@ -144,9 +147,14 @@ func awaitReply(ctx context.Context, evs <-chan *event, id string, onMessage fun
 		case <-timeout.C:
 			return nil, fmt.Errorf("no reply to request %q in 10s", id)
 		case ev := <-evs:
-			if ev.Type == "message" && onMessage != nil {
-				onMessage(ev)
-			} else if ev.ID == id && ev.Type != "message" {
+			switch {
+			case ev.Type == "message":
+				if onMessage != nil {
+					onMessage(ev)
+				}
+			case ev.ID == id, ev.Type == "error" && ev.ID == "":
+				// One request is in flight: an error without id (chatd sends
+				// rate_limited that way) answers it.
 				return ev, nil
 			}
 		}
