@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -105,6 +106,11 @@ type Node struct {
 	cfg     Config
 	log     *slog.Logger
 	closer  func()
+
+	// members is our copy of the topology, kept from ClusterTopology events:
+	// upstream's MemberList.Members() reads its map without a lock.
+	mu      sync.Mutex
+	members []string // member addresses
 }
 
 // Start joins the cluster, registers the conversation kind, spawns the hub,
@@ -131,6 +137,11 @@ func Start(cfg Config, deps *actors.Deps, log *slog.Logger) (node *Node, err err
 		pcluster.WithHeartbeatExpiration(cfg.HeartbeatExpiration))
 	ccfg.TimeoutTime = cfg.RequestTimeout
 	n.Cluster = pcluster.New(sys, ccfg)
+	sys.EventStream.Subscribe(func(evt any) {
+		if topo, ok := evt.(*pcluster.ClusterTopology); ok {
+			n.setMembers(topo.Members)
+		}
+	})
 	deps.Hubs = n.hubs
 	deps.Grain = n.grain
 	deps.ForgetGrain = n.Forget
@@ -162,12 +173,29 @@ func (n *Node) selfModel() (*automanaged.NodeModel, error) {
 	return automanaged.NewNode(n.cfg.Name, n.System.ID, host, port, n.cfg.AutoManagedPort, []string{actors.Kind}), nil
 }
 
+func (n *Node) setMembers(ms []*pcluster.Member) {
+	addrs := make([]string, 0, len(ms))
+	for _, m := range ms {
+		addrs = append(addrs, m.Address())
+	}
+	n.mu.Lock()
+	n.members = addrs
+	n.mu.Unlock()
+}
+
+// Members returns the addresses of the members this node currently sees.
+func (n *Node) Members() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.members...)
+}
+
 // hubs returns the hub PID of every current member.
 func (n *Node) hubs() []*actor.PID {
-	members := n.Cluster.MemberList.Members().Members()
+	members := n.Members()
 	pids := make([]*actor.PID, 0, len(members))
-	for _, m := range members {
-		pids = append(pids, actor.NewPID(m.Address(), actors.HubName))
+	for _, addr := range members {
+		pids = append(pids, actor.NewPID(addr, actors.HubName))
 	}
 	if len(pids) == 0 {
 		pids = append(pids, n.Hub)

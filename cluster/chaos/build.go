@@ -1,0 +1,88 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Binaries are the paths of the programs a cluster runs.
+type Binaries struct {
+	Chatd    string
+	Devstore string
+}
+
+// ModuleRoot returns the directory of the main module containing dir
+// (the engine's go.mod).
+func ModuleRoot(ctx context.Context, dir string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "env", "GOMOD")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == "/dev/null" {
+		return "", errors.New("not inside a Go module")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+// Build compiles cmd/chatd and cmd/devstore of the module at root into
+// outDir, both at once (without -race: the processes are the system under
+// test, not the test).
+func Build(ctx context.Context, root, outDir string) (Binaries, error) {
+	b := Binaries{Chatd: filepath.Join(outDir, "chatd"), Devstore: filepath.Join(outDir, "devstore")}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, target := range []struct{ out, pkg string }{{b.Chatd, "./cmd/chatd"}, {b.Devstore, "./cmd/devstore"}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.CommandContext(ctx, "go", "build", "-o", target.out, target.pkg)
+			cmd.Dir = root
+			if out, err := cmd.CombinedOutput(); err != nil {
+				errs[i] = fmt.Errorf("go build %s: %w\n%s", target.pkg, err, out)
+			}
+		}()
+	}
+	wg.Wait()
+	return b, errors.Join(errs...)
+}
+
+// portPicker hands out distinct free TCP ports on 127.0.0.1, below the
+// kernel's ephemeral range (32768+) so that restarting a process on its
+// port rarely collides with an outgoing connection's source port.
+type portPicker struct {
+	used map[int]bool
+	rng  *rand.Rand
+}
+
+func newPortPicker() *portPicker {
+	return &portPicker{used: map[int]bool{}, rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
+}
+
+// next returns a port that was free a moment ago.
+func (p *portPicker) next() (int, error) {
+	for range 500 {
+		port := 20000 + p.rng.IntN(12000)
+		if p.used[port] {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		p.used[port] = true
+		return port, nil
+	}
+	return 0, errors.New("no free loopback port found")
+}

@@ -1,0 +1,238 @@
+package cluster_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/actorchat/engine/actors"
+	"github.com/actorchat/engine/cluster"
+	"github.com/actorchat/engine/persistence"
+	"github.com/actorchat/engine/persistence/mongo"
+	"github.com/actorchat/engine/persistence/mongo/mongotest"
+)
+
+// testConn collects what a session sends to its connection.
+type testConn struct {
+	mu     sync.Mutex
+	events []actors.Outbound
+}
+
+func (c *testConn) Send(ev actors.Outbound) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.events = append(c.events, ev)
+	return true
+}
+
+func (c *testConn) Close(actors.CloseReason) {}
+
+func (c *testConn) snapshot() []actors.Outbound {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]actors.Outbound(nil), c.events...)
+}
+
+// waitFor polls until ok holds for the events so far.
+func (c *testConn) waitFor(t *testing.T, what string, ok func([]actors.Outbound) bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if ok(c.snapshot()) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s; got %d events", what, len(c.snapshot()))
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+type testNode struct {
+	node *cluster.Node
+	deps *actors.Deps
+}
+
+func startNode(t *testing.T, cfg cluster.Config, storeCfg mongo.Config) *testNode {
+	t.Helper()
+	st, err := mongo.Open(context.Background(), storeCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	deps, err := actors.NewDeps(actors.Deps{Store: st, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := cluster.Start(cfg, deps, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		n.Stop(false)
+		_ = st.Close(context.Background())
+	})
+	return &testNode{node: n, deps: deps}
+}
+
+// waitMembers waits until every node sees n members.
+func waitMembers(t *testing.T, n int, nodes ...*testNode) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		all := true
+		for _, tn := range nodes {
+			if len(tn.node.Members()) != n {
+				all = false
+			}
+		}
+		if all {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("cluster did not reach %d members", n)
+}
+
+// checkCrossNodeDelivery creates conversations through one node, connects
+// alice to the first node and bob to the second, and checks that every
+// message alice sends is acked on her node and delivered on bob's, in order,
+// wherever its grain lives.
+func checkCrossNodeDelivery(t *testing.T, a, b *testNode) {
+	const convs, perConv = 6, 5
+	ids := make([]string, convs)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("conv-%d", i)
+		res, err := a.node.Request(ids[i], &actors.CreateConversation{Kind: "group", Title: ids[i], CreatedBy: "alice",
+			Members: []*actors.MemberSpec{{UserId: "alice", Role: "owner"}, {UserId: "bob", Role: "member"}}})
+		if err != nil || res.(*actors.AdminResult).ErrorCode != "" {
+			t.Fatalf("create %s: %v %v", ids[i], res, err)
+		}
+	}
+	aliceConn, bobConn := &testConn{}, &testConn{}
+	alice := actors.SpawnSession(a.node.System, a.deps, "alice", "a1", aliceConn)
+	actors.SpawnSession(b.node.System, b.deps, "bob", "b1", bobConn)
+	ready := func(evs []actors.Outbound) bool {
+		for _, ev := range evs {
+			if _, ok := ev.(*actors.Ready); ok {
+				return true
+			}
+		}
+		return false
+	}
+	aliceConn.waitFor(t, "alice ready", ready)
+	bobConn.waitFor(t, "bob ready", ready)
+	for i := 0; i < perConv; i++ {
+		for _, id := range ids {
+			a.node.System.Root.Send(alice, &actors.ClientSend{RequestID: id + strconv.Itoa(i), ConversationID: id, ClientMsgID: strconv.Itoa(i), Body: "hi"})
+		}
+	}
+	count := func(evs []actors.Outbound, want func(actors.Outbound) bool) int {
+		n := 0
+		for _, ev := range evs {
+			if want(ev) {
+				n++
+			}
+		}
+		return n
+	}
+	isAck := func(ev actors.Outbound) bool { _, ok := ev.(*actors.Ack); return ok }
+	isDelivery := func(ev actors.Outbound) bool { _, ok := ev.(*actors.Delivery); return ok }
+	aliceConn.waitFor(t, "acks", func(evs []actors.Outbound) bool { return count(evs, isAck) == convs*perConv })
+	bobConn.waitFor(t, "deliveries on the other node", func(evs []actors.Outbound) bool { return count(evs, isDelivery) == convs*perConv })
+	next := map[string]int64{}
+	for _, ev := range bobConn.snapshot() {
+		if d, ok := ev.(*actors.Delivery); ok {
+			c := d.Msg.ConversationId
+			if d.Msg.Seq != next[c]+1 {
+				t.Fatalf("%s: seq %d after %d", c, d.Msg.Seq, next[c])
+			}
+			next[c] = d.Msg.Seq
+		}
+	}
+	for _, ev := range aliceConn.snapshot() {
+		if f, ok := ev.(*actors.Failure); ok {
+			t.Fatalf("send refused: %+v", f)
+		}
+	}
+}
+
+func TestAutoManagedClusterDeliversAcrossNodes(t *testing.T) {
+	storeCfg := mongotest.Config(t, mongotest.URI(t))
+	p1, p2 := freePort(t), freePort(t)
+	peers := []string{fmt.Sprintf("127.0.0.1:%d", p1), fmt.Sprintf("127.0.0.1:%d", p2)}
+	cfg := func(am int) cluster.Config {
+		return cluster.Config{Provider: cluster.ProviderAutoManaged, Port: freePort(t), AutoManagedPort: am, Peers: peers}
+	}
+	a := startNode(t, cfg(p1), storeCfg)
+	b := startNode(t, cfg(p2), storeCfg)
+	waitMembers(t, 2, a, b)
+	checkCrossNodeDelivery(t, a, b)
+}
+
+func TestEtcdClusterDeliversAcrossNodes(t *testing.T) {
+	endpoint := startEtcd(t)
+	storeCfg := mongotest.Config(t, mongotest.URI(t))
+	cfg := cluster.Config{Provider: cluster.ProviderEtcd, EtcdEndpoints: []string{endpoint}, Name: "etcdtest"}
+	a := startNode(t, cfg, storeCfg)
+	b := startNode(t, cfg, storeCfg)
+	waitMembers(t, 2, a, b)
+	checkCrossNodeDelivery(t, a, b)
+}
+
+// startEtcd runs Debian's etcd on loopback ports for this test. A missing
+// etcd fails the test: `make test` installs it (etcd-server).
+func startEtcd(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("etcd")
+	if err != nil {
+		t.Fatalf("etcd not found (Debian package etcd-server; `make deps` installs it): %v", err)
+	}
+	client, peer := freePort(t), freePort(t)
+	clientURL := fmt.Sprintf("http://127.0.0.1:%d", client)
+	peerURL := fmt.Sprintf("http://127.0.0.1:%d", peer)
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "--name", "test", "--data-dir", filepath.Join(dir, "etcd"),
+		"--listen-client-urls", clientURL, "--advertise-client-urls", clientURL,
+		"--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
+		"--initial-cluster", "test="+peerURL, "--log-level", "error")
+	logf, _ := os.Create(filepath.Join(dir, "etcd.log"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", client)); err == nil {
+			c.Close()
+			return fmt.Sprintf("127.0.0.1:%d", client)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, "etcd.log"))
+	t.Fatalf("etcd did not start: %s", raw)
+	return ""
+}
+
+var _ persistence.Store = (*mongo.Store)(nil)
