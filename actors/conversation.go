@@ -92,6 +92,8 @@ func (g *conversation) Receive(ctx actor.Context) {
 		if !g.busy && len(g.queue) == 0 {
 			ctx.Stop(ctx.Self())
 		}
+	default:
+		g.receiveFeature(ctx, msg)
 	}
 }
 
@@ -193,13 +195,17 @@ func (g *conversation) next(ctx actor.Context) {
 		}
 		op := g.queue[0]
 		g.queue = g.queue[1:]
-		g.startAdmin(ctx, op)
+		g.startOp(ctx, op)
 	}
 }
 
 // replyError answers a queued request with an error code.
 func (g *conversation) replyError(ctx actor.Context, op queuedOp, code string) {
 	if op.sender == nil {
+		return
+	}
+	if r, ok := op.msg.(errorReplier); ok {
+		ctx.Send(op.sender, r.errorReply(code))
 		return
 	}
 	switch op.msg.(type) {

@@ -73,6 +73,15 @@ func (h *hub) Receive(ctx actor.Context) {
 		h.onPosted(ctx, msg)
 	case *MembershipChanged:
 		h.onMembership(ctx, msg)
+	case *ReceiptPosted:
+		h.toConversation(ctx, msg.ConversationId, &ReceiptEvent{ConversationID: msg.ConversationId, UserID: msg.UserId, Seq: msg.Seq})
+	}
+}
+
+// toConversation hands ev to every local session following conv.
+func (h *hub) toConversation(ctx actor.Context, conv string, ev any) {
+	for _, s := range h.byConv[conv] {
+		ctx.Send(s, ev)
 	}
 }
 

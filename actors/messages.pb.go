@@ -667,6 +667,175 @@ func (x *MembershipChanged) GetLastSeq() int64 {
 	return 0
 }
 
+// MarkRead asks a conversation grain to move user_id's read marker forward
+// to seq (never backward).
+type MarkRead struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Seq           int64                  `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkRead) Reset() {
+	*x = MarkRead{}
+	mi := &file_actors_messages_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkRead) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkRead) ProtoMessage() {}
+
+func (x *MarkRead) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkRead.ProtoReflect.Descriptor instead.
+func (*MarkRead) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *MarkRead) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *MarkRead) GetSeq() int64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+// MarkReadResult answers MarkRead: the marker as stored now, or an error code.
+type MarkReadResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LastReadSeq   int64                  `protobuf:"varint,1,opt,name=last_read_seq,json=lastReadSeq,proto3" json:"last_read_seq,omitempty"`
+	ErrorCode     string                 `protobuf:"bytes,2,opt,name=error_code,json=errorCode,proto3" json:"error_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkReadResult) Reset() {
+	*x = MarkReadResult{}
+	mi := &file_actors_messages_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkReadResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkReadResult) ProtoMessage() {}
+
+func (x *MarkReadResult) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkReadResult.ProtoReflect.Descriptor instead.
+func (*MarkReadResult) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *MarkReadResult) GetLastReadSeq() int64 {
+	if x != nil {
+		return x.LastReadSeq
+	}
+	return 0
+}
+
+func (x *MarkReadResult) GetErrorCode() string {
+	if x != nil {
+		return x.ErrorCode
+	}
+	return ""
+}
+
+// ReceiptPosted is broadcast by a grain to every node's hub after a member's
+// read marker moved forward.
+type ReceiptPosted struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	UserId         string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Seq            int64                  `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ReceiptPosted) Reset() {
+	*x = ReceiptPosted{}
+	mi := &file_actors_messages_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReceiptPosted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReceiptPosted) ProtoMessage() {}
+
+func (x *ReceiptPosted) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReceiptPosted.ProtoReflect.Descriptor instead.
+func (*ReceiptPosted) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ReceiptPosted) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *ReceiptPosted) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *ReceiptPosted) GetSeq() int64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
 var File_actors_messages_proto protoreflect.FileDescriptor
 
 const file_actors_messages_proto_rawDesc = "" +
@@ -719,7 +888,18 @@ const file_actors_messages_proto_rawDesc = "" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x14\n" +
 	"\x05added\x18\x03 \x01(\bR\x05added\x12\x19\n" +
-	"\blast_seq\x18\x04 \x01(\x03R\alastSeqB$Z\"github.com/actorchat/engine/actorsb\x06proto3"
+	"\blast_seq\x18\x04 \x01(\x03R\alastSeq\"5\n" +
+	"\bMarkRead\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x03R\x03seq\"S\n" +
+	"\x0eMarkReadResult\x12\"\n" +
+	"\rlast_read_seq\x18\x01 \x01(\x03R\vlastReadSeq\x12\x1d\n" +
+	"\n" +
+	"error_code\x18\x02 \x01(\tR\terrorCode\"c\n" +
+	"\rReceiptPosted\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x10\n" +
+	"\x03seq\x18\x03 \x01(\x03R\x03seqB$Z\"github.com/actorchat/engine/actorsb\x06proto3"
 
 var (
 	file_actors_messages_proto_rawDescOnce sync.Once
@@ -733,7 +913,7 @@ func file_actors_messages_proto_rawDescGZIP() []byte {
 	return file_actors_messages_proto_rawDescData
 }
 
-var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_actors_messages_proto_goTypes = []any{
 	(*ChatMessage)(nil),        // 0: chat.actors.ChatMessage
 	(*PostMessage)(nil),        // 1: chat.actors.PostMessage
@@ -745,6 +925,9 @@ var file_actors_messages_proto_goTypes = []any{
 	(*AdminResult)(nil),        // 7: chat.actors.AdminResult
 	(*MessagesPosted)(nil),     // 8: chat.actors.MessagesPosted
 	(*MembershipChanged)(nil),  // 9: chat.actors.MembershipChanged
+	(*MarkRead)(nil),           // 10: chat.actors.MarkRead
+	(*MarkReadResult)(nil),     // 11: chat.actors.MarkReadResult
+	(*ReceiptPosted)(nil),      // 12: chat.actors.ReceiptPosted
 }
 var file_actors_messages_proto_depIdxs = []int32{
 	0, // 0: chat.actors.PostMessageResult.message:type_name -> chat.actors.ChatMessage
@@ -768,7 +951,7 @@ func file_actors_messages_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_messages_proto_rawDesc), len(file_actors_messages_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -20,8 +20,8 @@ type session struct {
 	ready   bool
 	waiting []any // client requests received before ready, in order
 	convs   map[string]*convState
-	grains  map[string]*actor.PID    // resolved grain PIDs
-	parked  map[string][]*ClientSend // sends waiting for their grain's PID
+	grains  map[string]*actor.PID         // resolved grain PIDs
+	parked  map[string][]func(*actor.PID) // requests waiting for their grain's PID
 	closing bool
 }
 
@@ -48,7 +48,7 @@ func SpawnSession(sys *actor.ActorSystem, deps *Deps, userID, connID string, con
 			log:    deps.Log.With("user_id", userID, "conn_id", connID),
 			convs:  map[string]*convState{},
 			grains: map[string]*actor.PID{},
-			parked: map[string][]*ClientSend{},
+			parked: map[string][]func(*actor.PID){},
 		}
 	})
 	return sys.Root.Spawn(props)
@@ -97,6 +97,8 @@ func (s *session) Receive(ctx actor.Context) {
 		s.onHistoryDone(ctx, msg)
 	case *ConnClosed:
 		ctx.Stop(ctx.Self())
+	default:
+		s.receiveFeature(ctx, msg)
 	}
 }
 

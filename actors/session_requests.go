@@ -39,6 +39,8 @@ func (s *session) onClient(ctx actor.Context, req any) {
 		s.onSync(ctx, r)
 	case *ClientHistory:
 		s.onHistory(ctx, r)
+	default:
+		s.onFeatureRequest(ctx, r)
 	}
 }
 
@@ -47,23 +49,36 @@ func (s *session) refuse(ctx actor.Context, reqID, code, msg string) {
 }
 
 // onSend forwards a send to the conversation's grain, in the order the
-// client sent them: while a grain's PID is being looked up, later sends to
-// that conversation wait behind the first.
+// client sent them (see withGrain).
 func (s *session) onSend(ctx actor.Context, r *ClientSend) {
 	if !s.isMember(r.ConversationID) {
 		s.refuse(ctx, r.RequestID, CodeForbidden, "not a member of this conversation")
 		return
 	}
-	if q, waiting := s.parked[r.ConversationID]; waiting {
-		s.parked[r.ConversationID] = append(q, r)
-		return
-	}
-	if pid := s.grains[r.ConversationID]; pid != nil {
+	s.withGrain(ctx, r.ConversationID, func(pid *actor.PID) {
+		if pid == nil {
+			s.refuse(ctx, r.RequestID, CodeUnavailable, "conversation temporarily unavailable; retry with the same clientMsgId")
+			return
+		}
 		s.request(ctx, pid, r)
+	})
+}
+
+// withGrain runs use with the PID of a conversation's grain (nil when it
+// cannot be placed now), in the order requests arrive: while a grain's PID
+// is being looked up, later requests to that conversation wait behind the
+// first.
+func (s *session) withGrain(ctx actor.Context, conv string, use func(pid *actor.PID)) {
+	if q, waiting := s.parked[conv]; waiting {
+		s.parked[conv] = append(q, use)
 		return
 	}
-	s.parked[r.ConversationID] = []*ClientSend{r}
-	conv, lookup := r.ConversationID, s.deps.Grain
+	if pid := s.grains[conv]; pid != nil {
+		use(pid)
+		return
+	}
+	s.parked[conv] = []func(*actor.PID){use}
+	lookup := s.deps.Grain
 	runAsync(ctx, func() any {
 		var pid *actor.PID
 		if lookup != nil {
@@ -73,18 +88,23 @@ func (s *session) onSend(ctx actor.Context, r *ClientSend) {
 	})
 }
 
-func (s *session) onGrainResolved(ctx actor.Context, g *grainResolved) {
+func (s *session) onGrainResolved(_ actor.Context, g *grainResolved) {
 	q := s.parked[g.conversationID]
 	delete(s.parked, g.conversationID)
-	if g.pid == nil {
-		for _, r := range q {
-			s.refuse(ctx, r.RequestID, CodeUnavailable, "conversation temporarily unavailable; retry with the same clientMsgId")
-		}
-		return
+	if g.pid != nil {
+		s.grains[g.conversationID] = g.pid
 	}
-	s.grains[g.conversationID] = g.pid
-	for _, r := range q {
-		s.request(ctx, g.pid, r)
+	for _, use := range q {
+		use(g.pid)
+	}
+}
+
+// forgetGrain drops a grain PID that failed to answer, so the next request
+// looks the grain up again.
+func (s *session) forgetGrain(conv string, pid *actor.PID) {
+	if s.grains[conv] == pid {
+		delete(s.grains, conv)
+		s.deps.ForgetGrain(conv)
 	}
 }
 
@@ -99,10 +119,7 @@ func (s *session) request(ctx actor.Context, pid *actor.PID, r *ClientSend) {
 		if err != nil || !ok {
 			// Timeout or dead grain: the outcome is unknown. Forget the PID so
 			// the next send looks the grain up again.
-			if s.grains[r.ConversationID] == pid {
-				delete(s.grains, r.ConversationID)
-				s.deps.ForgetGrain(r.ConversationID)
-			}
+			s.forgetGrain(r.ConversationID, pid)
 			s.refuse(ctx, r.RequestID, CodeUnavailable, "outcome unknown; retry with the same clientMsgId")
 			return
 		}

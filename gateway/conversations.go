@@ -32,6 +32,7 @@ type Directory interface {
 	MarkRead(ctx context.Context, conversationID, userID string, seq int64) (int64, error)
 	LastSeq(ctx context.Context, conversationID string) (int64, error)
 	Messages(ctx context.Context, conversationID string, q persistence.MessageQuery) ([]persistence.Message, error)
+	CountUnread(ctx context.Context, conversationID, userID string, afterSeq int64) (int64, error)
 }
 
 // Limits of conversation requests.

@@ -65,8 +65,10 @@ func (s *Server) summary(ctx context.Context, m persistence.Member) (conversatio
 		wm := toWireMessage(toChat(last[0]), "")
 		v.LastMessage, v.LastSeq = &wm, last[0].Seq
 	}
-	if v.Unread = v.LastSeq - v.LastReadSeq; v.Unread < 0 {
-		v.Unread = 0
+	if v.LastSeq > v.LastReadSeq {
+		if v.Unread, err = d.CountUnread(ctx, c.ID, m.UserID, v.LastReadSeq); err != nil {
+			return v, err
+		}
 	}
 	if c.Kind == persistence.KindDirect {
 		v.Peer, err = s.dmPeer(ctx, c.ID, m.UserID)
@@ -229,32 +231,39 @@ type readRequest struct {
 	Seq int64 `json:"seq"`
 }
 
+// handleRead moves the caller's read marker through the conversation's
+// grain, which stores it and sends the receipt to the members' sessions.
 func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
 	me, _ := UserFrom(r.Context())
-	if _, ok := s.member(w, r); !ok {
-		return
-	}
 	var req readRequest
 	if code, msg, ok := decodeJSON(w, r, &req, s.cfg.MaxRESTBody); !ok {
 		writeError(w, code, msg)
 		return
 	}
 	id := r.PathValue("id")
-	last, err := s.deps.Directory.LastSeq(r.Context(), id)
-	if err != nil {
-		s.storeError(w, "last seq", err)
+	if len(id) > maxIDLen {
+		writeError(w, CodeInvalid, "invalid conversation id")
 		return
 	}
-	if req.Seq < 0 || req.Seq > last {
+	res, err := s.deps.Grains.Request(id, &actors.MarkRead{UserId: me.UserID, Seq: req.Seq})
+	if err != nil {
+		s.log.Warn("grain request failed", "conv_id", id, "err", err)
+		writeError(w, CodeUnavailable, "temporarily unavailable; retry")
+		return
+	}
+	out, ok := res.(*actors.MarkReadResult)
+	switch {
+	case !ok:
+		writeError(w, CodeInternal, "internal error")
+	case out.ErrorCode == actors.CodeInvalid:
 		writeError(w, CodeInvalid, "seq must be between 0 and the conversation's last seq")
-		return
+	case out.ErrorCode == actors.CodeNotFound:
+		writeError(w, CodeForbidden, "not a member of this conversation")
+	case out.ErrorCode != "":
+		writeAdminError(w, out.ErrorCode)
+	default:
+		writeJSON(w, http.StatusOK, map[string]int64{"lastReadSeq": out.LastReadSeq})
 	}
-	now, err := s.deps.Directory.MarkRead(r.Context(), id, me.UserID, req.Seq)
-	if err != nil {
-		s.storeError(w, "mark read", err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]int64{"lastReadSeq": now})
 }
 
 // toChat converts a stored message for encoding.

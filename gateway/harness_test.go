@@ -199,6 +199,8 @@ type frame struct {
 	HasMore        bool
 	Joined         bool
 	Messages       []frame
+	UserID         string
+	LastReadSeq    int64
 }
 
 // client is a test WebSocket client: a reader goroutine feeds frames to a

@@ -25,6 +25,7 @@ type inFrame struct {
 	AfterSeq       int64  `json:"afterSeq"`
 	BeforeSeq      int64  `json:"beforeSeq"`
 	Limit          int    `json:"limit"`
+	Seq            int64  `json:"seq"`
 }
 
 // frameError is a decoding or validation failure reported to the client.
@@ -73,7 +74,7 @@ func validateFrame(f *inFrame, maxBody int) *frameError {
 		return nil
 	case "send", "sync", "history":
 	default:
-		return bad("unknown frame type")
+		return validateFeatureFrame(f, maxBody)
 	}
 	if f.ID == "" {
 		return bad("id is required")
@@ -117,7 +118,7 @@ func (f *inFrame) toActor() any {
 	case "history":
 		return &actors.ClientHistory{RequestID: f.ID, ConversationID: f.ConversationID, BeforeSeq: f.BeforeSeq, Limit: f.Limit}
 	}
-	return nil
+	return f.featureToActor()
 }
 
 // wireMessage is a message as clients see it.
@@ -240,7 +241,7 @@ func encodeOutbound(ev any) ([]byte, error) {
 	case *frameError:
 		return json.Marshal(outError{Type: "error", ID: e.id, Code: e.code, Message: e.msg})
 	}
-	return nil, errUnknownOutbound
+	return encodeFeature(ev)
 }
 
 // pong answers an application-level ping (queued by the reader).

@@ -13,6 +13,7 @@ type Store interface {
 	Conversations
 	Messages
 	Fencing
+	Features
 	// Close releases the adapter's resources.
 	Close(ctx context.Context) error
 }

@@ -42,6 +42,7 @@ func cases() []testCase {
 		messageQueryCases(),
 		roundTripCases(),
 		fencingCases(),
+		featureCases(),
 	} {
 		all = append(all, area...)
 	}

@@ -1,0 +1,30 @@
+package actors
+
+// Outbound events and client requests of the features beyond plain
+// messaging (read receipts, …). See events.go for the core ones.
+
+// ReadMarked answers a read request with the read marker as stored now.
+type ReadMarked struct {
+	RequestID      string
+	ConversationID string
+	LastReadSeq    int64
+}
+
+// ReceiptEvent tells a session that a member of one of its conversations
+// (possibly its own user, on another device) has read up to Seq. The hub
+// shares one value among all its receivers; treat it as read-only.
+type ReceiptEvent struct {
+	ConversationID string
+	UserID         string
+	Seq            int64
+}
+
+func (*ReadMarked) outbound()   {}
+func (*ReceiptEvent) outbound() {}
+
+// ClientRead asks to move the user's read marker of a conversation forward to Seq.
+type ClientRead struct {
+	RequestID      string
+	ConversationID string
+	Seq            int64
+}

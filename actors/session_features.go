@@ -1,0 +1,83 @@
+package actors
+
+import (
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// receiveFeature handles the session's messages beyond plain messaging:
+// client requests (held until ready like the others) and hub events.
+func (s *session) receiveFeature(ctx actor.Context, msg any) {
+	switch m := msg.(type) {
+	case *ClientRead:
+		s.onClient(ctx, m)
+	case *ReceiptEvent:
+		if s.isMember(m.ConversationID) {
+			s.emit(ctx, m)
+		}
+	}
+}
+
+// onFeatureRequest dispatches a client request once the session is ready.
+func (s *session) onFeatureRequest(ctx actor.Context, req any) {
+	switch r := req.(type) {
+	case *ClientRead:
+		s.onRead(ctx, r)
+	}
+}
+
+// onRead asks the conversation's grain to move the read marker; the grain
+// stores it and broadcasts the receipt.
+func (s *session) onRead(ctx actor.Context, r *ClientRead) {
+	if !s.isMember(r.ConversationID) {
+		s.refuse(ctx, r.RequestID, CodeForbidden, "not a member of this conversation")
+		return
+	}
+	s.withGrain(ctx, r.ConversationID, func(pid *actor.PID) {
+		if pid == nil {
+			s.refuse(ctx, r.RequestID, CodeUnavailable, "conversation temporarily unavailable; retry")
+			return
+		}
+		msg := &MarkRead{UserId: s.userID, Seq: r.Seq}
+		s.requestGrain(ctx, r.ConversationID, pid, r.RequestID, msg, func(res any) {
+			out, ok := res.(*MarkReadResult)
+			switch {
+			case !ok:
+				s.refuse(ctx, r.RequestID, CodeInternal, "unexpected reply")
+			case out.ErrorCode != "":
+				s.refuse(ctx, r.RequestID, out.ErrorCode, readErrorText(out.ErrorCode))
+			default:
+				s.emit(ctx, &ReadMarked{RequestID: r.RequestID, ConversationID: r.ConversationID, LastReadSeq: out.LastReadSeq})
+			}
+		})
+	})
+}
+
+// requestGrain sends msg to a grain and hands the reply to done on the
+// session's mailbox (ReenterAfter: the mailbox never blocks). A timeout or
+// a dead grain answers unavailable and forgets the PID.
+func (s *session) requestGrain(ctx actor.Context, conv string, pid *actor.PID, reqID string, msg any, done func(res any)) {
+	f := ctx.RequestFuture(pid, msg, s.deps.Config.RequestTimeout)
+	ctx.ReenterAfter(f, func(res any, err error) {
+		if err != nil {
+			s.forgetGrain(conv, pid)
+			s.refuse(ctx, reqID, CodeUnavailable, "outcome unknown; retry")
+			return
+		}
+		done(res)
+	})
+}
+
+func readErrorText(code string) string {
+	switch code {
+	case CodeForbidden:
+		return "not a member of this conversation"
+	case CodeNotFound:
+		return "conversation not found"
+	case CodeInvalid:
+		return "seq must be between 0 and the conversation's last seq"
+	case CodeUnavailable:
+		return "store unavailable; retry"
+	default:
+		return "request failed"
+	}
+}

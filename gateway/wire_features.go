@@ -1,0 +1,66 @@
+package gateway
+
+import (
+	"encoding/json"
+
+	"github.com/actorchat/engine/actors"
+)
+
+// Frames of the features beyond plain messaging (docs/protocol.md).
+
+// validateFeatureFrame validates the frame types wire.go does not know.
+func validateFeatureFrame(f *inFrame, _ int) *frameError {
+	bad := func(msg string) *frameError { return &frameError{code: CodeInvalid, msg: msg} }
+	switch f.Type {
+	case "read":
+	default:
+		return bad("unknown frame type")
+	}
+	if f.ID == "" {
+		return bad("id is required")
+	}
+	if f.ConversationID == "" || len(f.ConversationID) > maxIDLen {
+		return bad("conversationId is required (at most 64 bytes)")
+	}
+	switch f.Type {
+	case "read":
+		if f.Seq < 0 {
+			return bad("seq must be >= 0")
+		}
+	}
+	return nil
+}
+
+// featureToActor turns a validated feature frame into the session's request.
+func (f *inFrame) featureToActor() any {
+	switch f.Type {
+	case "read":
+		return &actors.ClientRead{RequestID: f.ID, ConversationID: f.ConversationID, Seq: f.Seq}
+	}
+	return nil
+}
+
+type outMarked struct {
+	Type           string `json:"type"`
+	ID             string `json:"id"`
+	ConversationID string `json:"conversationId"`
+	LastReadSeq    int64  `json:"lastReadSeq"`
+}
+
+type outReceipt struct {
+	Type           string `json:"type"`
+	ConversationID string `json:"conversationId"`
+	UserID         string `json:"userId"`
+	Seq            int64  `json:"seq"`
+}
+
+// encodeFeature encodes the outbound events encodeOutbound does not know.
+func encodeFeature(ev any) ([]byte, error) {
+	switch e := ev.(type) {
+	case *actors.ReadMarked:
+		return json.Marshal(outMarked{Type: "marked", ID: e.RequestID, ConversationID: e.ConversationID, LastReadSeq: e.LastReadSeq})
+	case *actors.ReceiptEvent:
+		return json.Marshal(outReceipt{Type: "receipt", ConversationID: e.ConversationID, UserID: e.UserID, Seq: e.Seq})
+	}
+	return nil, errUnknownOutbound
+}

@@ -1,0 +1,8 @@
+package persistence
+
+// Features groups the parts of the port that serve chat features beyond
+// plain messaging (read state, …). Store embeds it; each part has its own
+// file in this package and in every adapter.
+type Features interface {
+	Unread
+}

@@ -1,0 +1,13 @@
+package storetest
+
+// featureCases returns the cases of the feature parts of the port
+// (persistence.Features), one list per part.
+func featureCases() []testCase {
+	var all []testCase
+	for _, area := range [][]testCase{
+		unreadCases(),
+	} {
+		all = append(all, area...)
+	}
+	return all
+}
