@@ -22,7 +22,10 @@ const repoDir = resolve(webDir, '..');
 const shotsDir = join(repoDir, 'docs', 'screenshots');
 const outDir = join(webDir, 'e2e', 'out');
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
-const STEP_TIMEOUT = 60_000;
+const STEP_TIMEOUT = 240_000;
+const BULK = Number(process.env.E2E_BULK ?? 10_000);
+// Short-lived access tokens, so every tab renews its token on the open socket several times.
+const ACCESS_TTL = process.env.E2E_ACCESS_TTL ?? '30s';
 
 // ---------------------------------------------------------------------------
 // Tiny sequential runner: a failed step fails every later step (they depend on it).
@@ -126,7 +129,7 @@ class Chatd {
   async start() {
     this.starts++;
     this.log.write(`\n==== start #${this.starts} ====\n`);
-    const p = spawn(this.bin, ['--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir, '--log-level', 'info'], {
+    const p = spawn(this.bin, ['--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir, '--log-level', 'info', '--access-ttl', ACCESS_TTL], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     p.stdout.pipe(this.log, { end: false });
@@ -157,19 +160,78 @@ class Chatd {
   }
 }
 
+/**
+ * A REST session for the test itself: logs in once, then rotates the refresh
+ * token (from the body, one request at a time) whenever the access token is
+ * older than half its life.
+ */
+class NodeSession {
+  constructor(base, username, password) {
+    Object.assign(this, { base, username, password, access: '', refresh: '', at: 0, inflight: null });
+  }
+  async start() {
+    await this.take(await this.post('/api/login', { username: this.username, password: this.password }));
+  }
+  async post(path, body) {
+    const r = await fetch(`${this.base}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+    return r.json();
+  }
+  async take(s) {
+    this.access = s.accessToken;
+    this.refresh = s.refreshToken;
+    this.at = Date.now();
+    this.life = Date.parse(s.accessExpiresAt) - this.at;
+  }
+  token() {
+    if (Date.now() - this.at < this.life / 2) return Promise.resolve(this.access);
+    this.inflight ??= this.post('/api/refresh', { refreshToken: this.refresh })
+      .then((s) => this.take(s))
+      .finally(() => (this.inflight = null));
+    return this.inflight.then(() => this.access);
+  }
+  async fetch(path, init = {}) {
+    const headers = { Authorization: `Bearer ${await this.token()}`, ...(init.body ? { 'Content-Type': 'application/json' } : {}) };
+    return fetch(`${this.base}${path}`, { ...init, headers });
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Page helpers
 
 async function newUserPage(browser, base, name, viewport = { width: 1280, height: 860 }) {
   const context = await browser.newContext({ baseURL: base, viewport, locale: 'en-US', timezoneId: 'UTC' });
   const page = await context.newPage();
-  const info = { name, dialogs: [], pageErrors: [], csp: [], console: [] };
+  const info = { name, dialogs: [], pageErrors: [], csp: [], console: [], sockets: 0, reauths: 0 };
+  page.on('websocket', (ws) => {
+    info.sockets++;
+    const reauthIds = new Set();
+    const parse = (p) => {
+      try {
+        return typeof p === 'string' ? JSON.parse(p) : null;
+      } catch {
+        return null;
+      }
+    };
+    ws.on('framesent', (f) => {
+      const j = parse(f.payload);
+      if (j?.type === 'auth' && j.id) reauthIds.add(j.id);
+    });
+    ws.on('framereceived', (f) => {
+      if (!f.payload.startsWith?.('{"type":"pong"')) return;
+      const j = parse(f.payload);
+      if (j && reauthIds.has(j.id)) info.reauths++;
+    });
+  });
   pages.push({ page, info });
   page.on('dialog', (d) => {
     info.dialogs.push(d.message());
     d.dismiss().catch(() => {});
   });
   page.on('pageerror', (e) => info.pageErrors.push(String(e)));
+  page.on('response', (r) => {
+    if (r.status() >= 400) info.console.push(`[http ${r.status()}] ${r.request().method()} ${r.url()}`);
+  });
   page.on('console', (m) => {
     info.console.push(`[${m.type()}] ${m.text()}`);
     if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) info.csp.push(m.text());
@@ -268,6 +330,7 @@ async function main() {
   let a;
   let b;
   const groupTitle = 'Launch plan';
+  let nodeA = null;
 
   try {
     await step('chatd starts and serves the SPA with a strict CSP', async () => {
@@ -402,18 +465,12 @@ async function main() {
     });
 
     await step('the server stored each message once (REST agrees with both tabs)', async () => {
-      const login = await fetch(`${server.base}/api/login`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ username: A.username, password: A.password }),
-      });
-      assert(login.ok, `login ${login.status}`);
-      const { accessToken } = await login.json();
-      const auth = { Authorization: `Bearer ${accessToken}` };
-      const list = await (await fetch(`${server.base}/api/conversations`, { headers: auth })).json();
+      nodeA = new NodeSession(server.base, A.username, A.password);
+      await nodeA.start();
+      const list = await (await nodeA.fetch('/api/conversations')).json();
       const g = list.conversations.find((c) => c.title === groupTitle);
       assert(g, 'the group is listed');
-      const page = await (await fetch(`${server.base}/api/conversations/${g.id}/messages?limit=100`, { headers: auth })).json();
+      const page = await (await nodeA.fetch(`/api/conversations/${g.id}/messages?limit=100`)).json();
       assertEqual(page.messages.map((m) => m.body), expected, 'stored bodies');
       assertEqual(page.messages.map((m) => m.seq), expected.map((_, i) => i + 1), 'stored seqs');
     });
@@ -454,6 +511,110 @@ async function main() {
       assert(first.includes(A.display), `most recent first: ${first}`);
     });
 
+    await step(`${BULK} messages: live delivery, a bounded DOM, and paging back through history`, async () => {
+      const created = await nodeA.fetch('/api/conversations', {
+        method: 'POST',
+        body: JSON.stringify({ kind: 'group', title: 'Archive', members: [B.username] }),
+      });
+      assert(created.status === 201, `create Archive: ${created.status}`);
+      const archive = await created.json();
+      await b.page.locator('.conv-item', { hasText: 'Archive' }).click();
+      await b.page.locator('#conv-title', { hasText: 'Archive' }).waitFor();
+
+      // Seed from a page of the server's origin that does not run the app: many sockets, each under the frame limit.
+      const seeder = await browser.newPage();
+      await seeder.exposeFunction('freshToken', () => nodeA.token());
+      await seeder.goto(`${server.base}/healthz`);
+      const t0 = Date.now();
+      await seeder.evaluate(
+        async ({ conversationId, total, sockets }) => {
+          const token = await window.freshToken();
+          const url = `${location.origin.replace(/^http/, 'ws')}/ws`;
+          const per = Math.ceil(total / sockets);
+          const one = (k) =>
+            new Promise((resolve, reject) => {
+              const first = k * per;
+              const end = Math.min(total, first + per);
+              let next = first;
+              let acked = 0;
+              const byReq = new Map();
+              const ws = new WebSocket(url);
+              const sendOne = (i) => {
+                const id = `q${i}.${Math.random().toString(36).slice(2, 6)}`;
+                byReq.set(id, i);
+                ws.send(JSON.stringify({ type: 'send', id, conversationId, clientMsgId: `bulk-${i}`, body: `bulk #${String(i + 1).padStart(5, '0')}` }));
+              };
+              ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', token }));
+              ws.onmessage = (ev) => {
+                if (ev.data.startsWith('{"type":"message"')) return;
+                const f = JSON.parse(ev.data);
+                if (f.type === 'ready') {
+                  const t = setInterval(() => (next < end ? sendOne(next++) : clearInterval(t)), 25);
+                  // Keep the socket's token fresh, as the app does.
+                  const r = setInterval(async () => {
+                    if (ws.readyState !== 1) return clearInterval(r);
+                    ws.send(JSON.stringify({ type: 'auth', id: 'renew', token: await window.freshToken() }));
+                  }, 5_000);
+                } else if (f.type === 'ack' && ++acked === end - first) {
+                  ws.close();
+                  resolve();
+                } else if (f.type === 'error' && byReq.has(f.id)) {
+                  setTimeout(() => sendOne(byReq.get(f.id)), 250); // same clientMsgId: stored once
+                }
+              };
+              ws.onclose = (e) => acked < end - first && reject(new Error(`seeder socket ${k} closed ${e.code} after ${acked} acks`));
+            });
+          await Promise.all(Array.from({ length: sockets }, (_, k) => one(k)));
+        },
+        { conversationId: archive.id, total: BULK, sockets: 10 },
+      );
+      const seeded = Date.now() - t0;
+      await seeder.close();
+
+      const count = () => b.page.locator('.messages').getAttribute('data-count').then(Number);
+      await waitFor(async () => (await count()) === BULK, `B to hold ${BULK} messages`, 120_000, 250);
+      console.log(`      seeded ${BULK} in ${seeded} ms; B had all of them ${Date.now() - t0 - seeded} ms later`);
+      const domRows = await b.page.locator('.messages .msg').count();
+      assert(domRows > 5 && domRows < 100, `the DOM holds a window of rows, not ${BULK}: ${domRows}`);
+      const tail = await rows(b.page);
+      assertEqual(tail[tail.length - 1].seq, BULK, 'B shows the newest message at the bottom');
+      const stored = await (await nodeA.fetch(`/api/conversations/${archive.id}/messages?limit=30`)).json();
+      const want = stored.messages.slice(-10).map((m) => [m.seq, m.body]);
+      assertEqual(tail.slice(-10).map((r) => [r.seq, r.body]), want, 'the last rows match the server');
+
+      // Jump to the top: the first messages render, each once, in order; the DOM stays small.
+      await b.page.locator('.messages').evaluate((el) => (el.scrollTop = 0));
+      await waitFor(async () => (await rows(b.page))[0]?.seq === 1, 'seq 1 at the top');
+      const head = await rows(b.page);
+      assertEqual(head.map((r) => r.seq), head.map((_, i) => i + 1), 'contiguous seqs at the top');
+      assert(head.length < 100, `bounded DOM at the top: ${head.length}`);
+
+      // A fresh load pages back with REST before=, keeping the reader's place.
+      await b.page.reload();
+      await b.page.locator('.status[data-status="online"]').waitFor();
+      await waitFor(async () => (await count()) >= 50, 'the newest page');
+      for (let i = 1; i <= 3; i++) {
+        const before = await count();
+        const oldest = BULK - before + 1; // loaded so far: (oldest .. BULK]
+        await b.page.locator('.messages').evaluate((el) => (el.scrollTop = 0));
+        await waitFor(async () => (await count()) >= before + 50, `page ${i} of older messages`);
+        const after = await rows(b.page);
+        const seqs = after.map((r) => r.seq);
+        assertEqual(seqs, seqs.map((_, j) => seqs[0] + j), 'contiguous rows in seq order after paging');
+        // The reader keeps their place: the message that was at the top is still in view, below the new page.
+        const inView = await b.page.locator('.messages').evaluate((el, seq) => {
+          const m = el.querySelector(`.msg[data-seq="${seq}"]`);
+          if (!m) return false;
+          const a = el.getBoundingClientRect();
+          const r = m.getBoundingClientRect();
+          return r.bottom > a.top && r.top < a.bottom;
+        }, oldest);
+        assert(inView, `message ${oldest}, at the top before page ${i} loaded, is still in view`);
+        assert(!seqs.includes(oldest - 50) || seqs.length < 100, 'the new page is mostly above the viewport');
+      }
+      assertEqual(await count(), 200, 'four pages of 50 loaded');
+    });
+
     await step('screens: the conversation list, and a phone-sized layout', async () => {
       await b.page.goto('/');
       await b.page.locator('.conv-item').first().waitFor();
@@ -474,6 +635,20 @@ async function main() {
       await phone.context.close();
     });
 
+    await step('tabs renewed their access token on the open socket', async () => {
+      const ttl = Number(ACCESS_TTL.replace(/s$/, '')) * 1000 || 30_000;
+      // Short runs end before the first renewal is due: wait for it (it comes at 3/4 of the lifetime).
+      await waitFor(() => a.info.reauths >= 1 && b.info.reauths >= 1, `an auth frame answered by pong on an open socket in both tabs (ttl ${ACCESS_TTL})`, ttl + 10_000, 250);
+      // ...and the tabs keep working on the renewed tokens.
+      const t = 'Still here after renewing the token.';
+      await b.page.locator('.conv-item', { hasText: groupTitle }).click();
+      await a.page.locator('.conv-item', { hasText: groupTitle }).click();
+      await send(a.page, t);
+      expected.push(t);
+      await expectConversation(b.page, expected, 'B');
+      console.log(`      re-auths: A ${a.info.reauths}, B ${b.info.reauths}; sockets opened: A ${a.info.sockets}, B ${b.info.sockets}`);
+    });
+
     await step('no CSP violations, page errors or dialogs', async () => {
       for (const { page, info } of [a, b]) {
         const csp = [...info.csp, ...(await page.evaluate(() => window.__csp))];
@@ -483,6 +658,7 @@ async function main() {
       }
     });
   } finally {
+    if (process.env.E2E_VERBOSE) for (const { info } of pages) console.log(`[${info.name}] console:\n  ${info.console.join('\n  ')}`);
     await browser.close().catch(() => {});
     await server.stop().catch(() => {});
     rmSync(dataDir, { recursive: true, force: true });

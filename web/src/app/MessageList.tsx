@@ -104,11 +104,21 @@ export function MessageList({ conversationId }: { conversationId: string }) {
 
   const loadOlder = useCallback(() => void engine.loadOlder(conversationId), [engine, conversationId]);
 
+  /** Remembers the first message in view and its offset, from the full measurement list (not the rendered window, which lags). */
   const rememberAnchor = useCallback(() => {
     const el = scrollRef.current;
     if (!el) return;
     const top = el.scrollTop;
-    const first = v.getVirtualItems().find((i) => i.end > top);
+    const ms = v.measurementsCache;
+    let lo = 0;
+    let hi = ms.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ms[mid].end > top) hi = mid;
+      else lo = mid + 1;
+    }
+    // Never the loading row above the messages: it is always at the top.
+    const first = ms[lo]?.key === 'top' ? ms[lo + 1] : ms[lo];
     anchor.current = first ? { key: String(first.key), delta: top - first.start } : null;
   }, [v]);
 

@@ -34,6 +34,22 @@ describe('ChatSocket', () => {
     sock.stop();
   });
 
+  it('keeps defaults for options passed as undefined', async () => {
+    const { sock } = await connected({ requestTimeoutMs: undefined });
+    const p = sock.ping().then(
+      () => 'pong',
+      (e: ChatError) => e.code,
+    );
+    await vi.advanceTimersByTimeAsync(14_000);
+    let settled = false;
+    void p.then(() => (settled = true));
+    await flush();
+    expect(settled).toBe(false); // the 15 s default, not an immediate timeout
+    await vi.advanceTimersByTimeAsync(1_001);
+    await expect(p).resolves.toBe('timeout');
+    sock.stop();
+  });
+
   it('resolves send with the ack', async () => {
     const { sock, ws } = await connected();
     const p = sock.send('c1', 'hi', 'k1');

@@ -18,7 +18,7 @@ export const PAGE_SIZE = 50;
 export interface EngineOptions {
   api: Api;
   store: ChatStore;
-  /** WebSocket URLs, tried in order; default the page's own origin. */
+  /** WebSocket URLs, tried in order; default VITE_WS_URLS (comma-separated) or the page's own origin. */
   urls?: string[];
   connect?: WebSocketFactory;
   /** Called when the session cannot be renewed: show the sign-in screen. */
@@ -35,6 +35,8 @@ export class ChatEngine {
   private readTimer: ReturnType<typeof setTimeout> | null = null;
   private readInFlight = false;
   private readonly cleanups: (() => void)[] = [];
+  private inbox: Message[] = [];
+  private inboxTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
 
   constructor(o: EngineOptions) {
@@ -42,12 +44,13 @@ export class ChatEngine {
     this.store = o.store;
     this.onSignedOut = o.onSignedOut ?? (() => {});
     this.socket = new ChatSocket({
-      urls: o.urls ?? [sameOriginWsUrl()],
+      urls: o.urls ?? configuredUrls(),
       tokens: o.api,
       connect: o.connect,
       resumeCursors: () => this.store.getState().beginResume(),
     });
     const st = () => this.store.getState();
+    st().setStatus('connecting');
     st().setTransport({
       send: (c, body, id) => this.socket.send(c, body, id),
       requestSync: (c, after) => {
@@ -58,8 +61,14 @@ export class ChatEngine {
     this.cleanups.push(
       s.on('status', (v) => st().setStatus(v)),
       s.on('message', (m) => this.onMessage(m)),
-      s.on('synced', (r) => st().applySynced(r)),
-      s.on('membership', (ev) => this.onMembership(ev)),
+      s.on('synced', (r) => {
+        this.flushInbox();
+        st().applySynced(r);
+      }),
+      s.on('membership', (ev) => {
+        this.flushInbox();
+        this.onMembership(ev);
+      }),
       s.on('ready', () => this.onReady()),
       s.on('unauthorized', () => this.signOutLocally()),
       this.store.subscribe(() => this.maybeMarkRead()),
@@ -96,6 +105,7 @@ export class ChatEngine {
 
   stop(): void {
     this.stopped = true;
+    this.flushInbox();
     this.socket.stop();
     for (const c of this.cleanups.splice(0)) c();
     if (this.readTimer) clearTimeout(this.readTimer);
@@ -208,12 +218,30 @@ export class ChatEngine {
     }
   }
 
+  /**
+   * Message frames are applied in small batches (one store update per ~frame),
+   * so a burst of thousands of messages does not re-render once per message.
+   */
   private onMessage(m: Message): void {
+    this.inbox.push(m);
+    if (this.inbox.length >= 500) this.flushInbox();
+    else if (!this.inboxTimer) this.inboxTimer = setTimeout(() => this.flushInbox(), 16);
+  }
+
+  private flushInbox(): void {
+    if (this.inboxTimer) clearTimeout(this.inboxTimer);
+    this.inboxTimer = null;
+    if (!this.inbox.length) return;
+    const batch = this.inbox;
+    this.inbox = [];
     const s = this.store.getState();
-    const known = !!s.conversations[m.conversationId];
-    s.receiveMessage(m);
-    if (!known) void this.fetchConversation(m.conversationId);
-    else if (!s.users[m.senderId] && s.members[m.conversationId]) void this.fetchConversation(m.conversationId);
+    const unknown = new Set<string>();
+    for (const m of batch) {
+      if (!s.conversations[m.conversationId]) unknown.add(m.conversationId);
+      else if (!s.users[m.senderId] && s.members[m.conversationId]) unknown.add(m.conversationId);
+    }
+    s.receiveMessages(batch);
+    for (const id of unknown) void this.fetchConversation(id);
   }
 
   private onMembership(ev: MembershipEvent): void {
@@ -277,6 +305,15 @@ export class ChatEngine {
     this.stop();
     this.onSignedOut();
   }
+}
+
+/** The build's VITE_WS_URLS (for several nodes behind no balancer), else the page's own origin. */
+function configuredUrls(): string[] {
+  const list = (import.meta.env?.VITE_WS_URLS ?? '')
+    .split(',')
+    .map((u: string) => u.trim())
+    .filter(Boolean);
+  return list.length ? list : [sameOriginWsUrl()];
 }
 
 function isUnauthorized(e: unknown): boolean {

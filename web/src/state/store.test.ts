@@ -210,6 +210,16 @@ describe('gap detection', () => {
     expect(st().seqs.c1).toEqual([3, 4, 5, 6, 7]);
   });
 
+  it('checks a batch as a whole: a hole filled within the batch needs no sync', () => {
+    fresh([conv('c1', 2)]);
+    st().receiveMessages([msg('c1', 5), msg('c1', 3), msg('c1', 4)]);
+    expect(tr.syncs).toEqual([]);
+    expect(st().cursors.c1).toEqual({ seq: 5, ahead: [] });
+    st().receiveMessages([msg('c1', 6), msg('c1', 9), msg('c1', 7)]);
+    expect(tr.syncs).toEqual([['c1', 7]]);
+    expect(st().seqs.c1).toEqual([3, 4, 5, 6, 7, 9]);
+  });
+
   it('syncs again while the server has more', () => {
     st().receiveMessage(msg('c1', 900));
     expect(tr.syncs).toEqual([['c1', 0]]);

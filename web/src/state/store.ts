@@ -95,6 +95,8 @@ export interface ChatActions {
   addMessages(conversationId: string, msgs: Message[]): void;
   /** A live or replayed `message` frame. */
   receiveMessage(m: Message): void;
+  /** Message frames in arrival order, applied in one update. */
+  receiveMessages(ms: Message[]): void;
   applySynced(r: SyncResult): void;
   syncFailed(conversationId: string): void;
   /** Marks every conversation as syncing and returns the (id, afterSeq) pairs to resume from. */
@@ -245,19 +247,38 @@ export function createChatStore(opts: StoreOptions = {}): ChatStore {
         });
       },
 
-      receiveMessage: (m) => {
-        let gapAfter: number | null = null;
+      receiveMessage: (m) => get().receiveMessages([m]),
+
+      receiveMessages: (ms) => {
+        if (!ms.length) return;
+        const gaps: [string, number][] = [];
         set((s) => {
-          const out = insertMessages(s, m.conversationId, [m]);
-          const c = s.cursors[m.conversationId];
-          if (c) {
-            const r = trackSeq(c, m.seq);
-            gapAfter = r.gapAfter;
-            if (r.cursor !== c) out.cursors = { ...s.cursors, [m.conversationId]: r.cursor };
+          const byConv = new Map<string, Message[]>();
+          for (const m of ms) {
+            const list = byConv.get(m.conversationId);
+            if (list) list.push(m);
+            else byConv.set(m.conversationId, [m]);
           }
-          return out;
+          let view: ChatState = s;
+          let cursors = s.cursors;
+          for (const [id, list] of byConv) {
+            view = { ...view, ...insertMessages(view, id, list) };
+            let c = cursors[id];
+            if (!c) continue;
+            for (const m of list) c = trackSeq(c, m.seq).cursor;
+            if (c !== cursors[id]) cursors = { ...cursors, [id]: c };
+            // Seqs beyond a hole: ask for what is missing (once while a sync is in flight).
+            if (c.ahead.length) gaps.push([id, c.seq]);
+          }
+          return {
+            messages: view.messages,
+            seqs: view.seqs,
+            pending: view.pending,
+            conversations: view.conversations,
+            cursors,
+          };
         });
-        if (gapAfter !== null) requestSync(m.conversationId, gapAfter);
+        for (const [id, after] of gaps) requestSync(id, after);
       },
 
       applySynced: (r) => {
