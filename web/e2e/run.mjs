@@ -396,6 +396,8 @@ async function main() {
       await expectConversation(b.page, expected, 'B');
       const names = await b.page.$$eval('.messages .msg.other .sender', (els) => els.map((e) => e.textContent));
       assert(names.includes(A.display), `B sees A's name on her messages: ${JSON.stringify(names)}`);
+      // B has the conversation open, so it is read: A sees the receipt under her last message.
+      await a.page.locator('.messages .msg.own .seen', { hasText: `Seen by ${B.display}` }).waitFor();
     });
 
     await step('an XSS payload renders as text', async () => {

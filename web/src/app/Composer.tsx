@@ -1,5 +1,5 @@
 import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { useEngine } from './chat';
+import { useChat, useEngine } from './chat';
 import { utf8Length } from './format';
 
 /** The server's default body limit (chatd --max-body-bytes). */
@@ -35,6 +35,7 @@ export function Composer({ conversationId }: { conversationId: string }) {
 
   return (
     <form className="composer" onSubmit={onSubmit}>
+      <TypingIndicator conversationId={conversationId} />
       <label htmlFor="composer-input" className="visually-hidden">
         Message
       </label>
@@ -44,7 +45,10 @@ export function Composer({ conversationId }: { conversationId: string }) {
         rows={1}
         placeholder="Write a message…"
         value={text}
-        onChange={(e) => setText(e.target.value)}
+        onChange={(e) => {
+          setText(e.target.value);
+          if (e.target.value.trim()) engine.typing(conversationId);
+        }}
         onKeyDown={onKeyDown}
         aria-invalid={tooLong || undefined}
         aria-describedby={tooLong ? 'composer-limit' : undefined}
@@ -59,5 +63,21 @@ export function Composer({ conversationId }: { conversationId: string }) {
         Send
       </button>
     </form>
+  );
+}
+
+/** "Bob is typing…" for the members typing in this conversation. */
+function TypingIndicator({ conversationId }: { conversationId: string }) {
+  const typers = useChat((s) => s.typing[conversationId]);
+  const users = useChat((s) => s.users);
+  const names = Object.keys(typers ?? {}).map((id) => users[id]?.displayName || users[id]?.username || 'Someone');
+  let text = '';
+  if (names.length === 1) text = `${names[0]} is typing…`;
+  else if (names.length === 2) text = `${names[0]} and ${names[1]} are typing…`;
+  else if (names.length > 2) text = 'Several people are typing…';
+  return (
+    <div className="typing" role="status" aria-live="polite">
+      {text}
+    </div>
   );
 }

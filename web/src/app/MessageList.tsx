@@ -75,6 +75,7 @@ export function MessageList({ conversationId }: { conversationId: string }) {
   const meId = useChat((s) => s.me?.id ?? '');
   const isGroup = useChat((s) => s.conversations[conversationId]?.kind === 'group');
   const history = useChat((s) => s.history[conversationId]);
+  const members = useChat((s) => s.members[conversationId]);
 
   const pending = useMemo(
     () =>
@@ -85,6 +86,21 @@ export function MessageList({ conversationId }: { conversationId: string }) {
   );
   const rows = useMemo(() => buildRows(seqs, byseq, pending, meId, isGroup), [seqs, byseq, pending, meId, isGroup]);
   const indexOfKey = useMemo(() => new Map(rows.map((r, i) => [r.key, i])), [rows]);
+
+  // "Seen" under my newest stored message, from the members' read markers (kept live by receipts).
+  const seen = useMemo(() => {
+    let own: Message | null = null;
+    for (let i = rows.length - 1; i > 0 && !own; i--) {
+      const r = rows[i];
+      if (r.kind === 'msg' && r.m && r.own) own = r.m;
+    }
+    if (!own || !members) return null;
+    const readers = members.filter((m) => m.userId !== meId && m.lastReadSeq >= own!.seq);
+    if (!readers.length) return null;
+    const others = members.filter((m) => m.userId !== meId).length;
+    const text = !isGroup ? 'Seen' : readers.length === others && others > 1 ? 'Seen by everyone' : `Seen by ${readers.map((m) => m.displayName || m.username).join(', ')}`;
+    return { seq: own.seq, text };
+  }, [rows, members, meId, isGroup]);
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const innerRef = useRef<HTMLDivElement>(null);
@@ -191,7 +207,11 @@ export function MessageList({ conversationId }: { conversationId: string }) {
               {row.kind === 'top' ? (
                 <TopRow history={history} empty={rows.length === 1} onRetry={loadOlder} />
               ) : (
-                <MessageRow row={row} senderName={users[row.senderId]?.displayName || users[row.senderId]?.username || 'Unknown user'} />
+                <MessageRow
+                  row={row}
+                  senderName={users[row.senderId]?.displayName || users[row.senderId]?.username || 'Unknown user'}
+                  seen={row.m && seen?.seq === row.m.seq ? seen.text : null}
+                />
               )}
             </div>
           );
@@ -223,7 +243,7 @@ function TopRow({ history, empty, onRetry }: { history: HistoryState | undefined
   return <div className="top-row muted">{empty ? 'No messages yet. Say hello!' : 'This is the beginning of the conversation.'}</div>;
 }
 
-const MessageRow = memo(function MessageRow({ row, senderName }: { row: Extract<Row, { kind: 'msg' }>; senderName: string }) {
+const MessageRow = memo(function MessageRow({ row, senderName, seen }: { row: Extract<Row, { kind: 'msg' }>; senderName: string; seen: string | null }) {
   const engine = useEngine();
   const status = row.p?.status;
   return (
@@ -250,6 +270,7 @@ const MessageRow = memo(function MessageRow({ row, senderName }: { row: Extract<
           {status === 'sending' && <span className="state"> · Sending…</span>}
         </span>
       </div>
+      {seen && <div className="seen">{seen}</div>}
       {status === 'failed' && row.p && (
         <div className="failed-note" role="alert">
           <span>{row.p.error ?? 'Not sent.'}</span>

@@ -153,6 +153,40 @@ describe('ChatSocket', () => {
     sock.stop();
   });
 
+  it('reads with read/marked and reports receipts and typing', async () => {
+    const { sock, ws } = await connected();
+    const events: unknown[] = [];
+    sock.on('receipt', (r) => events.push(r));
+    sock.on('typing', (t) => events.push(t));
+    const p = sock.read('c1', 7);
+    const f = ws.last('read');
+    expect(f).toMatchObject({ conversationId: 'c1', seq: 7 });
+    ws.push({ type: 'marked', id: f.id, conversationId: 'c1', lastReadSeq: 9 });
+    await expect(p).resolves.toBe(9);
+    ws.push({ type: 'receipt', conversationId: 'c1', userId: 'u2', seq: 9 });
+    ws.push({ type: 'typing', conversationId: 'c1', userId: 'u2' });
+    expect(events).toEqual([
+      { conversationId: 'c1', userId: 'u2', seq: 9 },
+      { conversationId: 'c1', userId: 'u2' },
+    ]);
+    sock.stop();
+  });
+
+  it('sends typing at most every 2 seconds per conversation', async () => {
+    const { sock, ws } = await connected();
+    sock.typing('c1');
+    sock.typing('c1');
+    sock.typing('c2');
+    expect(ws.frames('typing')).toEqual([
+      { type: 'typing', conversationId: 'c1' },
+      { type: 'typing', conversationId: 'c2' },
+    ]);
+    await vi.advanceTimersByTimeAsync(2_000);
+    sock.typing('c1');
+    expect(ws.frames('typing')).toHaveLength(3);
+    sock.stop();
+  });
+
   it('renews the token on the open socket before it expires', async () => {
     let n = 0;
     const tokens: TokenSource = {

@@ -82,6 +82,19 @@ export interface HistoryPage {
   hasMore: boolean;
 }
 
+/** Member userId has read up to seq (your own receipts come from your other tabs and devices too). */
+export interface ReceiptEvent {
+  conversationId: string;
+  userId: string;
+  seq: number;
+}
+
+/** Another member is typing (show it for about 5 s). */
+export interface TypingEvent {
+  conversationId: string;
+  userId: string;
+}
+
 export interface MembershipEvent {
   conversationId: string;
   joined: boolean;
@@ -488,6 +501,8 @@ export interface SocketEvents {
   ready: { userId: string };
   message: Message;
   membership: MembershipEvent;
+  receipt: ReceiptEvent;
+  typing: TypingEvent;
   synced: SyncResult;
   /** An error frame without a request id (the server could not parse a frame). */
   error: ChatError;
@@ -582,6 +597,7 @@ export class ChatSocket {
   private tokensAt = 0;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private forceRefresh = false;
+  private readonly typingSent = new Map<string, number>();
   status: SocketStatus = 'idle';
   userId: string | null = null;
 
@@ -702,6 +718,19 @@ export class ChatSocket {
 
   ping(): Promise<void> {
     return this.request<void>({ type: 'ping' });
+  }
+
+  /** Moves the read marker forward; resolves with the marker as stored. */
+  read(conversationId: string, seq: number): Promise<number> {
+    return this.request<number>({ type: 'read', conversationId, seq });
+  }
+
+  /** Tells the other members the user is typing (at most every 2 s; dropped while offline). */
+  typing(conversationId: string): void {
+    const now = this.o.now();
+    if (!this.ready || now - (this.typingSent.get(conversationId) ?? 0) < 2_000) return;
+    this.typingSent.set(conversationId, now);
+    this.write({ type: 'typing', conversationId });
   }
 
   /** Sends a fresh access token on the open socket (before the old one expires). */
@@ -892,6 +921,15 @@ export class ChatSocket {
         break;
       case 'ack':
         this.onAck(id, f as unknown as Ack & { id: string });
+        break;
+      case 'marked':
+        this.settle(id, Number(f.lastReadSeq ?? 0), null);
+        break;
+      case 'receipt':
+        this.emit('receipt', { conversationId: String(f.conversationId), userId: String(f.userId), seq: Number(f.seq ?? 0) });
+        break;
+      case 'typing':
+        this.emit('typing', { conversationId: String(f.conversationId), userId: String(f.userId) });
         break;
       case 'synced': {
         const w = this.waiters.get(id);

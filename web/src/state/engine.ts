@@ -14,6 +14,8 @@ import {
 import type { ChatStore } from './store';
 
 export const PAGE_SIZE = 50;
+/** How long "typing" shows without a renewal (docs/protocol.md: about 5 s). */
+export const TYPING_SHOWN_MS = 5_000;
 
 export interface EngineOptions {
   api: Api;
@@ -36,6 +38,7 @@ export class ChatEngine {
   private readInFlight = false;
   private readonly cleanups: (() => void)[] = [];
   private inbox: Message[] = [];
+  private typingTimer: ReturnType<typeof setTimeout> | null = null;
   private inboxTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
 
@@ -69,6 +72,11 @@ export class ChatEngine {
         this.flushInbox();
         this.onMembership(ev);
       }),
+      s.on('receipt', (r) => {
+        this.flushInbox();
+        st().applyReceipt(r);
+      }),
+      s.on('typing', (t) => this.onTyping(t.conversationId, t.userId)),
       s.on('ready', () => this.onReady()),
       s.on('unauthorized', () => this.signOutLocally()),
       this.store.subscribe(() => this.maybeMarkRead()),
@@ -109,6 +117,7 @@ export class ChatEngine {
     this.socket.stop();
     for (const c of this.cleanups.splice(0)) c();
     if (this.readTimer) clearTimeout(this.readTimer);
+    if (this.typingTimer) clearTimeout(this.typingTimer);
     this.store.getState().setTransport(null);
   }
 
@@ -166,6 +175,11 @@ export class ChatEngine {
 
   send(conversationId: string, body: string): string {
     return this.store.getState().sendMessage(conversationId, body);
+  }
+
+  /** The user is typing in a conversation (throttled by the socket). */
+  typing(conversationId: string): void {
+    this.socket.typing(conversationId);
   }
 
   retry(clientMsgId: string): void {
@@ -242,6 +256,22 @@ export class ChatEngine {
     }
     s.receiveMessages(batch);
     for (const id of unknown) void this.fetchConversation(id);
+  }
+
+  private onTyping(conversationId: string, userId: string): void {
+    const s = this.store.getState();
+    if (userId === s.me?.id) return;
+    s.setTyping(conversationId, userId, Date.now() + TYPING_SHOWN_MS);
+    if (!this.typingTimer) this.scheduleTypingExpiry();
+  }
+
+  private scheduleTypingExpiry(): void {
+    this.typingTimer = setTimeout(() => {
+      this.typingTimer = null;
+      const s = this.store.getState();
+      s.expireTyping(Date.now());
+      if (Object.keys(this.store.getState().typing).length) this.scheduleTypingExpiry();
+    }, 1_000);
   }
 
   private onMembership(ev: MembershipEvent): void {

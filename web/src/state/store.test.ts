@@ -246,6 +246,40 @@ describe('gap detection', () => {
   });
 });
 
+describe('receipts and typing', () => {
+  it('clears unread when another tab of mine read the conversation', () => {
+    fresh([conv('c1', 0)]);
+    st().receiveMessages([msg('c1', 1), msg('c1', 2), msg('c1', 3)]);
+    expect(st().conversations.c1.unread).toBe(3);
+    st().applyReceipt({ conversationId: 'c1', userId: ME.id, seq: 2 });
+    expect(st().conversations.c1).toMatchObject({ unread: 1, lastReadSeq: 2 });
+    st().applyReceipt({ conversationId: 'c1', userId: ME.id, seq: 3 });
+    expect(st().conversations.c1.unread).toBe(0);
+  });
+
+  it("moves another member's read marker forward only", () => {
+    const members = [
+      { userId: ME.id, username: 'me', displayName: 'Me', role: 'owner' as const, joinedAt: '', lastReadSeq: 0 },
+      { userId: 'u_bob', username: 'bob', displayName: 'Bob', role: 'member' as const, joinedAt: '', lastReadSeq: 1 },
+    ];
+    st().upsertConversation({ ...conv('c1', 5), members });
+    st().applyReceipt({ conversationId: 'c1', userId: 'u_bob', seq: 4 });
+    st().applyReceipt({ conversationId: 'c1', userId: 'u_bob', seq: 2 });
+    expect(st().members.c1.find((m) => m.userId === 'u_bob')?.lastReadSeq).toBe(4);
+  });
+
+  it('shows typing until it expires or a message from the typer arrives', () => {
+    st().setTyping('c1', 'u_bob', 5_000);
+    st().setTyping('c1', 'u_carol', 5_000);
+    st().receiveMessage(msg('c1', 1, { senderId: 'u_bob' }));
+    expect(Object.keys(st().typing.c1)).toEqual(['u_carol']);
+    st().expireTyping(4_000);
+    expect(Object.keys(st().typing.c1)).toEqual(['u_carol']);
+    st().expireTyping(5_000);
+    expect(st().typing.c1).toBeUndefined();
+  });
+});
+
 describe('store + ChatSocket', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());

@@ -12,6 +12,7 @@ import {
   type Conversation,
   type Member,
   type Message,
+  type ReceiptEvent,
   type Role,
   type SeqCursor,
   type SocketStatus,
@@ -77,6 +78,8 @@ export interface ChatData {
   cursors: Record<string, SeqCursor>;
   syncing: Record<string, boolean>;
   history: Record<string, HistoryState>;
+  /** conversationId -> userId -> until when (ms) to show "typing" */
+  typing: Record<string, Record<string, number>>;
   activeId: string | null;
   /** Whether the page is visible, so an active conversation counts as read. */
   visible: boolean;
@@ -103,6 +106,10 @@ export interface ChatActions {
   beginResume(): [string, number][];
   setHistory(conversationId: string, h: Partial<HistoryState>): void;
   markedRead(conversationId: string, seq: number): void;
+  /** A read receipt: ours (another tab read it) clears unread; others' move their marker. */
+  applyReceipt(r: ReceiptEvent): void;
+  setTyping(conversationId: string, userId: string, untilMs: number): void;
+  expireTyping(nowMs: number): void;
   sendMessage(conversationId: string, body: string): string;
   retryMessage(clientMsgId: string): void;
   discardMessage(clientMsgId: string): void;
@@ -132,6 +139,7 @@ function emptyData(me: User | null = null): ChatData {
     cursors: {},
     syncing: {},
     history: {},
+    typing: {},
     activeId: null,
     visible: true,
     listLoaded: false,
@@ -275,6 +283,7 @@ export function createChatStore(opts: StoreOptions = {}): ChatStore {
             seqs: view.seqs,
             pending: view.pending,
             conversations: view.conversations,
+            typing: view.typing,
             cursors,
           };
         });
@@ -315,8 +324,37 @@ export function createChatStore(opts: StoreOptions = {}): ChatStore {
         set((s) => {
           const c = s.conversations[id];
           if (!c || seq <= c.lastReadSeq) return {};
-          const unread = s.activeId === id && s.visible ? 0 : Math.max(0, Math.min(c.unread, c.lastSeq - seq));
+          const unread = s.activeId === id && s.visible ? 0 : unreadAfter(s, c, seq);
           return { conversations: { ...s.conversations, [id]: { ...c, lastReadSeq: seq, unread } } };
+        }),
+
+      applyReceipt: (r) => {
+        const s = get();
+        if (r.userId === s.me?.id) {
+          s.markedRead(r.conversationId, r.seq);
+          return;
+        }
+        const ms = s.members[r.conversationId];
+        const i = ms?.findIndex((m) => m.userId === r.userId) ?? -1;
+        if (!ms || i < 0 || ms[i].lastReadSeq >= r.seq) return;
+        const next = ms.slice();
+        next[i] = { ...ms[i], lastReadSeq: r.seq };
+        set({ members: { ...s.members, [r.conversationId]: next } });
+      },
+
+      setTyping: (id, userId, until) =>
+        set((s) => ({ typing: { ...s.typing, [id]: { ...s.typing[id], [userId]: until } } })),
+
+      expireTyping: (now) =>
+        set((s) => {
+          let changed = false;
+          const typing: ChatData['typing'] = {};
+          for (const [id, users] of Object.entries(s.typing)) {
+            const left = Object.fromEntries(Object.entries(users).filter(([, until]) => until > now));
+            if (Object.keys(left).length !== Object.keys(users).length) changed = true;
+            if (Object.keys(left).length) typing[id] = left;
+          }
+          return changed ? { typing } : {};
         }),
 
       sendMessage: (conversationId, body) => {
@@ -474,7 +512,30 @@ function insertMessages(s: ChatState, conversationId: string, msgs: Message[]): 
     }
     out.conversations = { ...s.conversations, [conversationId]: { ...c, lastSeq, unread, lastMessage, activity } };
   }
+  // A message from someone ends their "typing".
+  const typers = s.typing[conversationId];
+  if (typers && [...dedup.values()].some((m) => typers[m.senderId] !== undefined)) {
+    const left = { ...typers };
+    for (const m of dedup.values()) delete left[m.senderId];
+    out.typing = { ...s.typing, [conversationId]: left };
+  }
   return out;
+}
+
+/** Others' messages after seq: counted when the store holds them all, else bounded by the old count. */
+function unreadAfter(s: ChatData, c: ConversationMeta, seq: number): number {
+  const byseq = s.messages[c.id];
+  const seqs = s.seqs[c.id] ?? [];
+  let lo = 0;
+  let hi = seqs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (seqs[mid] <= seq) lo = mid + 1;
+    else hi = mid;
+  }
+  const after = seqs.slice(lo);
+  if (byseq && after.length === c.lastSeq - seq) return after.filter((q) => byseq[q].senderId !== s.me?.id).length;
+  return Math.max(0, Math.min(c.unread, c.lastSeq - seq));
 }
 
 function mergeSorted(a: number[], b: number[]): number[] {
