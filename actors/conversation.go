@@ -29,9 +29,10 @@ type conversation struct {
 	lastSeq int64
 	epoch   int64 // this activation's claim (persistence.Fencing)
 
-	queue []queuedOp // requests not yet started, in arrival order
-	busy  bool       // a store write is in flight
-	stale bool       // a newer activation claimed the conversation: finish the write in flight, then stop
+	queue    []queuedOp           // requests not yet started, in arrival order
+	busy     bool                 // a store write is in flight
+	stale    bool                 // a newer activation claimed the conversation: finish the write in flight, then stop
+	typingAt map[string]time.Time // when each member's last typing signal was forwarded
 }
 
 // queuedOp is a request waiting for the grain's single writer.

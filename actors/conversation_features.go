@@ -22,6 +22,8 @@ func (g *conversation) receiveFeature(ctx actor.Context, msg any) {
 		g.next(ctx)
 	case *readDone:
 		g.onReadDone(ctx, m)
+	case *Typing:
+		g.onTyping(ctx, m)
 	}
 }
 

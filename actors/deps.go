@@ -34,6 +34,10 @@ type Config struct {
 	SyncLimit int
 	// MaxMembers caps a conversation's members. Default 10000.
 	MaxMembers int
+	// TypingInterval is the least time between two typing events of one
+	// member of one conversation that are forwarded (per user, all devices
+	// together). Default 2s.
+	TypingInterval time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -54,6 +58,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxMembers <= 0 {
 		c.MaxMembers = 10000
+	}
+	if c.TypingInterval <= 0 {
+		c.TypingInterval = 2 * time.Second
 	}
 	return c
 }

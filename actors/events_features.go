@@ -19,8 +19,23 @@ type ReceiptEvent struct {
 	Seq            int64
 }
 
+// TypingEvent tells a session that another member of one of its
+// conversations is typing. Clients show it for about 5 seconds.
+type TypingEvent struct {
+	ConversationID string
+	UserID         string
+}
+
 func (*ReadMarked) outbound()   {}
 func (*ReceiptEvent) outbound() {}
+func (*TypingEvent) outbound()  {}
+
+// ClientTyping tells that the user is typing in a conversation. RequestID
+// may be empty: only a refusal is answered.
+type ClientTyping struct {
+	RequestID      string
+	ConversationID string
+}
 
 // ClientRead asks to move the user's read marker of a conversation forward to Seq.
 type ClientRead struct {

@@ -75,6 +75,19 @@ func (h *hub) Receive(ctx actor.Context) {
 		h.onMembership(ctx, msg)
 	case *ReceiptPosted:
 		h.toConversation(ctx, msg.ConversationId, &ReceiptEvent{ConversationID: msg.ConversationId, UserID: msg.UserId, Seq: msg.Seq})
+	case *TypingPosted:
+		h.onTyping(ctx, msg)
+	}
+}
+
+// onTyping hands a typing event to the local sessions of the conversation
+// whose user is not the one typing.
+func (h *hub) onTyping(ctx actor.Context, m *TypingPosted) {
+	ev := &TypingEvent{ConversationID: m.ConversationId, UserID: m.UserId}
+	for id, s := range h.byConv[m.ConversationId] {
+		if e := h.sessions[id]; e != nil && e.user != m.UserId {
+			ctx.Send(s, ev)
+		}
 	}
 }
 

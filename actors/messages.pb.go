@@ -836,6 +836,106 @@ func (x *ReceiptPosted) GetSeq() int64 {
 	return 0
 }
 
+// Typing tells a conversation grain that user_id is typing. No reply; the
+// grain drops it for non-members and throttles it per member.
+type Typing struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Typing) Reset() {
+	*x = Typing{}
+	mi := &file_actors_messages_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Typing) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Typing) ProtoMessage() {}
+
+func (x *Typing) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Typing.ProtoReflect.Descriptor instead.
+func (*Typing) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Typing) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+// TypingPosted is broadcast by a grain to every node's hub: user_id is typing
+// in conversation_id. Never stored.
+type TypingPosted struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	UserId         string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *TypingPosted) Reset() {
+	*x = TypingPosted{}
+	mi := &file_actors_messages_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TypingPosted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TypingPosted) ProtoMessage() {}
+
+func (x *TypingPosted) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TypingPosted.ProtoReflect.Descriptor instead.
+func (*TypingPosted) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *TypingPosted) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *TypingPosted) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
 var File_actors_messages_proto protoreflect.FileDescriptor
 
 const file_actors_messages_proto_rawDesc = "" +
@@ -899,7 +999,12 @@ const file_actors_messages_proto_rawDesc = "" +
 	"\rReceiptPosted\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x10\n" +
-	"\x03seq\x18\x03 \x01(\x03R\x03seqB$Z\"github.com/actorchat/engine/actorsb\x06proto3"
+	"\x03seq\x18\x03 \x01(\x03R\x03seq\"!\n" +
+	"\x06Typing\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\"P\n" +
+	"\fTypingPosted\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userIdB$Z\"github.com/actorchat/engine/actorsb\x06proto3"
 
 var (
 	file_actors_messages_proto_rawDescOnce sync.Once
@@ -913,7 +1018,7 @@ func file_actors_messages_proto_rawDescGZIP() []byte {
 	return file_actors_messages_proto_rawDescData
 }
 
-var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_actors_messages_proto_goTypes = []any{
 	(*ChatMessage)(nil),        // 0: chat.actors.ChatMessage
 	(*PostMessage)(nil),        // 1: chat.actors.PostMessage
@@ -928,6 +1033,8 @@ var file_actors_messages_proto_goTypes = []any{
 	(*MarkRead)(nil),           // 10: chat.actors.MarkRead
 	(*MarkReadResult)(nil),     // 11: chat.actors.MarkReadResult
 	(*ReceiptPosted)(nil),      // 12: chat.actors.ReceiptPosted
+	(*Typing)(nil),             // 13: chat.actors.Typing
+	(*TypingPosted)(nil),       // 14: chat.actors.TypingPosted
 }
 var file_actors_messages_proto_depIdxs = []int32{
 	0, // 0: chat.actors.PostMessageResult.message:type_name -> chat.actors.ChatMessage
@@ -951,7 +1058,7 @@ func file_actors_messages_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_messages_proto_rawDesc), len(file_actors_messages_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

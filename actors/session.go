@@ -2,6 +2,7 @@ package actors
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -23,6 +24,8 @@ type session struct {
 	grains  map[string]*actor.PID         // resolved grain PIDs
 	parked  map[string][]func(*actor.PID) // requests waiting for their grain's PID
 	closing bool
+
+	typedAt map[string]time.Time // when this connection last forwarded typing, per conversation
 }
 
 // convState is what a session tracks for one conversation.

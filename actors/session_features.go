@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"time"
+
 	"github.com/asynkron/protoactor-go/actor"
 )
 
@@ -8,9 +10,13 @@ import (
 // client requests (held until ready like the others) and hub events.
 func (s *session) receiveFeature(ctx actor.Context, msg any) {
 	switch m := msg.(type) {
-	case *ClientRead:
+	case *ClientRead, *ClientTyping:
 		s.onClient(ctx, m)
 	case *ReceiptEvent:
+		if s.isMember(m.ConversationID) {
+			s.emit(ctx, m)
+		}
+	case *TypingEvent:
 		if s.isMember(m.ConversationID) {
 			s.emit(ctx, m)
 		}
@@ -22,6 +28,8 @@ func (s *session) onFeatureRequest(ctx actor.Context, req any) {
 	switch r := req.(type) {
 	case *ClientRead:
 		s.onRead(ctx, r)
+	case *ClientTyping:
+		s.onTyping(ctx, r)
 	}
 }
 
@@ -80,4 +88,29 @@ func readErrorText(code string) string {
 	default:
 		return "request failed"
 	}
+}
+
+// onTyping forwards a typing signal to the conversation's grain, which
+// throttles it per member across devices. The session drops signals of its
+// own connection inside the same interval, so a chatty client costs no
+// cross-node traffic.
+func (s *session) onTyping(ctx actor.Context, r *ClientTyping) {
+	if !s.isMember(r.ConversationID) {
+		s.refuse(ctx, r.RequestID, CodeForbidden, "not a member of this conversation")
+		return
+	}
+	now := s.deps.Now()
+	if last, ok := s.typedAt[r.ConversationID]; ok && now.Sub(last) < s.deps.Config.TypingInterval {
+		return
+	}
+	if s.typedAt == nil {
+		s.typedAt = map[string]time.Time{}
+	}
+	s.typedAt[r.ConversationID] = now
+	user := s.userID
+	s.withGrain(ctx, r.ConversationID, func(pid *actor.PID) {
+		if pid != nil {
+			ctx.Send(pid, &Typing{UserId: user})
+		}
+	})
 }

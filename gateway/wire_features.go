@@ -12,11 +12,11 @@ import (
 func validateFeatureFrame(f *inFrame, _ int) *frameError {
 	bad := func(msg string) *frameError { return &frameError{code: CodeInvalid, msg: msg} }
 	switch f.Type {
-	case "read":
+	case "read", "typing":
 	default:
 		return bad("unknown frame type")
 	}
-	if f.ID == "" {
+	if f.ID == "" && f.Type != "typing" {
 		return bad("id is required")
 	}
 	if f.ConversationID == "" || len(f.ConversationID) > maxIDLen {
@@ -36,6 +36,8 @@ func (f *inFrame) featureToActor() any {
 	switch f.Type {
 	case "read":
 		return &actors.ClientRead{RequestID: f.ID, ConversationID: f.ConversationID, Seq: f.Seq}
+	case "typing":
+		return &actors.ClientTyping{RequestID: f.ID, ConversationID: f.ConversationID}
 	}
 	return nil
 }
@@ -54,6 +56,12 @@ type outReceipt struct {
 	Seq            int64  `json:"seq"`
 }
 
+type outTyping struct {
+	Type           string `json:"type"`
+	ConversationID string `json:"conversationId"`
+	UserID         string `json:"userId"`
+}
+
 // encodeFeature encodes the outbound events encodeOutbound does not know.
 func encodeFeature(ev any) ([]byte, error) {
 	switch e := ev.(type) {
@@ -61,6 +69,8 @@ func encodeFeature(ev any) ([]byte, error) {
 		return json.Marshal(outMarked{Type: "marked", ID: e.RequestID, ConversationID: e.ConversationID, LastReadSeq: e.LastReadSeq})
 	case *actors.ReceiptEvent:
 		return json.Marshal(outReceipt{Type: "receipt", ConversationID: e.ConversationID, UserID: e.UserID, Seq: e.Seq})
+	case *actors.TypingEvent:
+		return json.Marshal(outTyping{Type: "typing", ConversationID: e.ConversationID, UserID: e.UserID})
 	}
 	return nil, errUnknownOutbound
 }
