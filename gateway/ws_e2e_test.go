@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"errors"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -424,5 +425,50 @@ func TestFrameFloodIsRateLimited(t *testing.T) {
 	}
 	if last, _ := s.store.LastSeq(context.Background(), conv); last != 3 {
 		t.Fatalf("stored %d messages, want 3", last)
+	}
+}
+
+// TestSlowConsumerIsDisconnected: a client that stops reading is dropped
+// once its queue is full, and the sender and other readers do not notice.
+func TestSlowConsumerIsDisconnected(t *testing.T) {
+	s := sqliteStack(t, func(c *gateway.Config) {
+		c.SendQueue, c.WriteTimeout, c.FrameRate, c.FrameBurst = 256, time.Second, 10000, 10000
+	})
+	alice, bob, carol := s.register("alice"), s.register("bob"), s.register("carol")
+	conv := s.createGroup(alice, "room", bob, carol)
+	a, c := s.connect(alice), s.connect(carol)
+	// bob authenticates, then never reads again.
+	ws, _, err := dialWS(t, s.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if err := ws.WriteJSON(map[string]string{"type": "auth", "token": bob.Token}); err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Repeat("x", 7000)
+	const n = 1500 // ~10 MB to bob: more than loopback buffers hold
+	for i := 0; i < n; i++ {
+		a.writeJSON(map[string]any{"type": "send", "id": fmt.Sprint(i), "conversationId": conv, "clientMsgId": fmt.Sprint("m", i), "body": body})
+	}
+	a.waitFor(func(f frame) bool { return f.Type == "ack" && f.Seq == n }, "last ack")
+	if got := c.waitMessages(conv, n); len(got) != n {
+		t.Fatalf("carol got %d messages", len(got))
+	}
+	// bob's connection is gone: reading drains what the kernel buffered, then fails.
+	_ = ws.SetReadDeadline(time.Now().Add(20 * time.Second))
+	read := 0
+	for {
+		if _, _, err := ws.ReadMessage(); err != nil {
+			var ne interface{ Timeout() bool }
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatalf("slow consumer still connected after reading %d frames", read)
+			}
+			break
+		}
+		read++
+	}
+	if read >= n+1 {
+		t.Fatalf("slow consumer received all %d frames: it was never dropped", read)
 	}
 }

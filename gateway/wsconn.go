@@ -28,7 +28,7 @@ const (
 // apart from control frames. It implements actors.Conn.
 type wsConn struct {
 	ws        *websocket.Conn
-	out       chan any
+	out       *outQueue
 	done      chan struct{} // closed when the connection must end
 	closeOnce sync.Once
 	closeCode int
@@ -38,7 +38,7 @@ type wsConn struct {
 }
 
 func newWSConn(ws *websocket.Conn, cfg *Config) *wsConn {
-	return &wsConn{ws: ws, out: make(chan any, cfg.SendQueue), done: make(chan struct{}), cfg: cfg}
+	return &wsConn{ws: ws, out: newOutQueue(cfg.SendQueue), done: make(chan struct{}), cfg: cfg}
 }
 
 // Send queues ev without blocking; false when full or closed.
@@ -50,12 +50,7 @@ func (c *wsConn) enqueue(ev any) bool {
 		return false
 	default:
 	}
-	select {
-	case c.out <- ev:
-		return true
-	default:
-		return false
-	}
+	return c.out.push(ev)
 }
 
 // Close ends the connection for a session's reason.
@@ -82,12 +77,18 @@ func (c *wsConn) writeLoop() {
 	ping := time.NewTicker(c.cfg.PingInterval)
 	defer ping.Stop()
 	defer c.ws.Close()
+	defer c.out.close()
+	var batch []any
 	for {
 		select {
-		case ev := <-c.out:
-			if !c.write(ev) {
-				return
+		case <-c.out.ready:
+			batch = c.out.take(batch)
+			for _, ev := range batch {
+				if !c.write(ev) {
+					return
+				}
 			}
+			clear(batch)
 		case <-ping.C:
 			if time.Now().UnixMilli() > c.expires.Load() {
 				c.shutdown(CloseUnauthorized, "token expired")
@@ -112,13 +113,8 @@ func (c *wsConn) flushQueued() {
 	if c.closeCode == CloseSlowConsumer {
 		return
 	}
-	for {
-		select {
-		case ev := <-c.out:
-			if !c.write(ev) {
-				return
-			}
-		default:
+	for _, ev := range c.out.take(nil) {
+		if !c.write(ev) {
 			return
 		}
 	}
