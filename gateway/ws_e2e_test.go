@@ -2,8 +2,8 @@ package gateway_test
 
 import (
 	"context"
-	"errors"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
