@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { User } from '../lib/client';
+import { backoffDelay, ChatError, type User } from '../lib/client';
 import { ChatEngine } from '../state/engine';
 import { AuthScreen } from './AuthScreen';
 import { api, EngineContext, store, useChat } from './chat';
@@ -12,15 +12,31 @@ type Phase = { kind: 'restoring' } | { kind: 'signedOut'; notice?: string } | { 
 export function App() {
   const [phase, setPhase] = useState<Phase>({ kind: 'restoring' });
 
-  // A page load restores the session from the HttpOnly refresh cookie.
+  const [offline, setOffline] = useState(false);
+
+  // A page load restores the session from the HttpOnly refresh cookie. Only a refusal
+  // means "signed out"; while the server cannot be reached, keep trying.
   useEffect(() => {
     let live = true;
-    api.refresh().then(
-      (s) => live && setPhase({ kind: 'signedIn', user: s.user }),
-      () => live && setPhase({ kind: 'signedOut' }),
-    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const attempt = (n: number) => {
+      api.refresh().then(
+        (s) => live && setPhase({ kind: 'signedIn', user: s.user }),
+        (e: unknown) => {
+          if (!live) return;
+          if (e instanceof ChatError && e.retryable) {
+            setOffline(true);
+            timer = setTimeout(() => attempt(n + 1), backoffDelay(n, 1_000, 15_000));
+          } else {
+            setPhase({ kind: 'signedOut' });
+          }
+        },
+      );
+    };
+    attempt(0);
     return () => {
       live = false;
+      clearTimeout(timer);
     };
   }, []);
 
@@ -31,7 +47,7 @@ export function App() {
     return (
       <div className="splash" role="status" aria-live="polite">
         <div className="spinner" aria-hidden="true" />
-        <span>Loading…</span>
+        <span>{offline ? 'The server cannot be reached. Retrying…' : 'Loading…'}</span>
       </div>
     );
   }
@@ -52,7 +68,12 @@ function Session({ user, onSignedOut }: { user: User; onSignedOut: (notice?: str
     });
     setEngine(e);
     void e.start();
+    // A REST call whose refresh was refused also ends the session.
+    const off = api.onSession((s) => {
+      if (!s) onSignedOut('Your session ended. Please sign in again.');
+    });
     return () => {
+      off();
       e.stop();
       store.getState().reset(null);
     };
@@ -61,11 +82,13 @@ function Session({ user, onSignedOut }: { user: User; onSignedOut: (notice?: str
   if (!engine) return null;
   return (
     <EngineContext.Provider value={engine}>
-      <Shell onLogout={async () => {
-        await engine.logout();
-        navigate('/', true);
-        onSignedOut();
-      }} />
+      <Shell
+        onLogout={async () => {
+          await engine.logout();
+          navigate('/', true);
+          onSignedOut();
+        }}
+      />
     </EngineContext.Provider>
   );
 }

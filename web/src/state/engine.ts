@@ -38,6 +38,8 @@ export class ChatEngine {
   private readInFlight = false;
   private readonly cleanups: (() => void)[] = [];
   private inbox: Message[] = [];
+  /** Conversations created or fetched while a list request is in flight. */
+  private readonly learnt = new Set<string>();
   private typingTimer: ReturnType<typeof setTimeout> | null = null;
   private inboxTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
@@ -122,8 +124,9 @@ export class ChatEngine {
   }
 
   async refreshList(): Promise<void> {
+    this.learnt.clear();
     const list = await this.api.conversations();
-    this.store.getState().setConversationList(list);
+    this.store.getState().setConversationList(list, this.learnt);
   }
 
   // --- screens
@@ -188,12 +191,14 @@ export class ChatEngine {
 
   async createGroup(title: string, usernames: string[]): Promise<string> {
     const c = await this.api.createGroup(title, usernames);
+    this.learnt.add(c.id);
     this.store.getState().upsertConversation(c);
     return c.id;
   }
 
   async createDirect(username: string): Promise<string> {
     const c = await this.api.createDirect(username);
+    this.learnt.add(c.id);
     this.store.getState().upsertConversation(c);
     return c.id;
   }
@@ -290,7 +295,10 @@ export class ChatEngine {
     if (inflight) return inflight;
     const p = this.api
       .conversation(id)
-      .then((c: Conversation) => this.store.getState().upsertConversation(c, cursorSeq))
+      .then((c: Conversation) => {
+        this.learnt.add(c.id);
+        this.store.getState().upsertConversation(c, cursorSeq);
+      })
       .catch((e) => {
         if (e instanceof ChatError && (e.code === 'forbidden' || e.code === 'not_found')) {
           this.store.getState().removeConversation(id);

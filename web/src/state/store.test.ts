@@ -78,6 +78,16 @@ describe('ordering', () => {
     expect(seqs[99]).toBe(101);
   });
 
+  it('drops every trace of a conversation missing from a fresh list', () => {
+    fresh([conv('a', 0), conv('b', 0)]);
+    st().receiveMessage(msg('a', 1));
+    st().setConversationList([conv('b', 0)]);
+    expect(Object.keys(st().conversations)).toEqual(['b']);
+    expect(st().messages.a).toBeUndefined();
+    expect(st().cursors.a).toBeUndefined();
+    expect(st().beginResume()).toEqual([['b', 0]]);
+  });
+
   it('sorts conversations by latest activity', () => {
     fresh([conv('a', 0), conv('b', 0)]);
     st().receiveMessage(msg('a', 1, { createdAt: '2026-02-01T00:00:00.000Z' }));

@@ -91,7 +91,8 @@ export interface ChatActions {
   setStatus(s: SocketStatus): void;
   setVisible(v: boolean): void;
   setActive(id: string | null): void;
-  setConversationList(list: Conversation[]): void;
+  /** Replaces the list; conversations in `keep` (learnt of while the list was in flight) stay. */
+  setConversationList(list: Conversation[], keep?: Iterable<string>): void;
   upsertConversation(c: Conversation, cursorSeq?: number): void;
   removeConversation(id: string): void;
   /** Messages from REST or a history page. */
@@ -190,9 +191,13 @@ export function createChatStore(opts: StoreOptions = {}): ChatStore {
       setActive: (activeId) =>
         set((s) => (activeId && s.visible ? { activeId, ...readLocally(s, activeId) } : { activeId })),
 
-      setConversationList: (list) =>
+      setConversationList: (list, keep = []) => {
+        // Conversations missing from the list were left while we were away: drop all their state.
+        const listed = new Set([...list.map((c) => c.id), ...keep]);
+        for (const id of Object.keys(get().conversations)) if (!listed.has(id)) get().removeConversation(id);
         set((s) => {
           const conversations: Record<string, ConversationMeta> = {};
+          for (const id of keep) if (s.conversations[id]) conversations[id] = s.conversations[id];
           const cursors = { ...s.cursors };
           const users = { ...s.users };
           for (const c of list) {
@@ -202,7 +207,8 @@ export function createChatStore(opts: StoreOptions = {}): ChatStore {
             if (c.peer) users[c.peer.id] = c.peer;
           }
           return { conversations, cursors, users, listLoaded: true };
-        }),
+        });
+      },
 
       upsertConversation: (c, cursorSeq) =>
         set((s) => {

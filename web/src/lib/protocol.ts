@@ -1,0 +1,158 @@
+// The wire protocol's types and small helpers (docs/protocol.md, version 1).
+
+/** A user as the server shows it to others. */
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+}
+
+/** The answer of register, login and refresh. */
+export interface Session {
+  user: User;
+  accessToken: string;
+  accessExpiresAt: string;
+  refreshToken: string;
+}
+
+/** A stored chat message; (conversationId, seq) is its identity. */
+export interface Message {
+  conversationId: string;
+  seq: number;
+  messageId: string;
+  senderId: string;
+  clientMsgId: string;
+  body: string;
+  createdAt: string;
+}
+
+export type Role = 'owner' | 'admin' | 'member';
+
+export interface Member {
+  userId: string;
+  username: string;
+  displayName: string;
+  role: Role;
+  joinedAt: string;
+  lastReadSeq: number;
+}
+
+export interface Conversation {
+  id: string;
+  kind: 'group' | 'direct';
+  title: string;
+  createdBy: string;
+  createdAt: string;
+  lastSeq: number;
+  lastReadSeq: number;
+  unread: number;
+  lastMessage?: Message;
+  role?: Role | '';
+  peer?: User;
+  members?: Member[];
+}
+
+/** The server's acknowledgement of a send: the message is stored. */
+export interface Ack {
+  conversationId: string;
+  seq: number;
+  messageId: string;
+  clientMsgId: string;
+  createdAt: string;
+  duplicate: boolean;
+}
+
+/** The end of a sync replay, with the afterSeq the client asked for. */
+export interface SyncResult {
+  conversationId: string;
+  afterSeq: number;
+  fromSeq: number;
+  lastSeq: number;
+  hasMore: boolean;
+}
+
+export interface HistoryPage {
+  conversationId: string;
+  messages: Message[];
+  hasMore: boolean;
+}
+
+/** Member userId has read up to seq (your own receipts come from your other tabs and devices too). */
+export interface ReceiptEvent {
+  conversationId: string;
+  userId: string;
+  seq: number;
+}
+
+/** Another member is typing (show it for about 5 s). */
+export interface TypingEvent {
+  conversationId: string;
+  userId: string;
+}
+
+export interface MembershipEvent {
+  conversationId: string;
+  joined: boolean;
+  lastSeq: number;
+}
+
+/** The closed set of protocol error codes, plus client-side ones. */
+export type ErrorCode =
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'invalid'
+  | 'too_large'
+  | 'rate_limited'
+  | 'conflict'
+  | 'unavailable'
+  | 'internal'
+  // client side:
+  | 'timeout'
+  | 'disconnected'
+  | 'network';
+
+/** An error with a protocol code; REST errors also carry the HTTP status. */
+export class ChatError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  constructor(code: ErrorCode, message: string, status = 0) {
+    super(message);
+    this.name = 'ChatError';
+    this.code = code;
+    this.status = status;
+  }
+  /** Whether retrying the same request later may succeed. */
+  get retryable(): boolean {
+    return ['unavailable', 'rate_limited', 'internal', 'timeout', 'disconnected', 'network'].includes(this.code);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers
+
+/** A random UUID v4; works outside secure contexts too. */
+export function newId(): string {
+  const c = globalThis.crypto;
+  if (typeof c?.randomUUID === 'function') return c.randomUUID();
+  const b = new Uint8Array(16);
+  c.getRandomValues(b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Exponential backoff with jitter: a delay in [cap/2, cap], cap = min(max, base·2^attempt). */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const cap = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20));
+  return Math.round(cap / 2 + (random() * cap) / 2);
+}
+
+/** The WebSocket URL of the page's own origin. */
+export function sameOriginWsUrl(loc: { protocol: string; host: string } = location): string {
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
+}
+
+/** A callback for values of type T. */
+export type Listener<T> = (value: T) => void;
