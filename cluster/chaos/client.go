@@ -9,20 +9,20 @@ import (
 
 // ClientConfig tunes a workload client. Zero fields take the defaults.
 type ClientConfig struct {
-	SendMin, SendMax  time.Duration // pause between two sends; default 100ms..300ms
+	SendMin, SendMax  time.Duration // pause between two sends; default 500ms..1500ms (see Config)
 	AttemptTimeout    time.Duration // no answer this long: outcome unknown, retry; default 3s
 	MaxAttempts       int           // attempts per message before giving up (unknown); default 8
 	SyncTimeout       time.Duration // a sync unanswered this long drops the connection; default 10s
-	ConnectTimeout    time.Duration // dial + auth + ready; default 4s
+	ConnectTimeout    time.Duration // dial + auth + ready; default 8s
 	DropAfterTimeouts int           // consecutive send timeouts that drop the connection; default 2
 }
 
 func (c ClientConfig) withDefaults() ClientConfig {
 	if c.SendMin <= 0 {
-		c.SendMin = 100 * time.Millisecond
+		c.SendMin = 500 * time.Millisecond
 	}
 	if c.SendMax < c.SendMin {
-		c.SendMax = max(c.SendMin, 300*time.Millisecond)
+		c.SendMax = max(c.SendMin, 1500*time.Millisecond)
 	}
 	if c.AttemptTimeout <= 0 {
 		c.AttemptTimeout = 3 * time.Second
@@ -34,7 +34,7 @@ func (c ClientConfig) withDefaults() ClientConfig {
 		c.SyncTimeout = 10 * time.Second
 	}
 	if c.ConnectTimeout <= 0 {
-		c.ConnectTimeout = 4 * time.Second
+		c.ConnectTimeout = 8 * time.Second
 	}
 	if c.DropAfterTimeouts <= 0 {
 		c.DropAfterTimeouts = 2
@@ -111,7 +111,7 @@ func (c *client) loop(ctx context.Context) {
 			if err := c.connect(ctx); err != nil {
 				fails++
 				c.progress(time.Now())
-				c.pause(ctx, backoff(c.rng, fails, 100*time.Millisecond, 2*time.Second))
+				c.pause(ctx, backoff(c.rng, fails, 250*time.Millisecond, 4*time.Second))
 				continue
 			}
 			fails = 0

@@ -25,7 +25,7 @@ type opState struct {
 // startOp begins a new logical send.
 func (c *client) startOp(now time.Time, conv, body string, final bool, until time.Time) *opState {
 	c.nMsg++
-	s := &Send{Conversation: conv, ClientMsgID: fmt.Sprintf("%s-m%d", c.acct.Username, c.nMsg),
+	s := &Send{Conversation: conv, ClientMsgID: fmt.Sprintf("%s-c%d-m%d", c.acct.Username, c.hist.Client, c.nMsg),
 		Body: body, Final: final, Start: now}
 	c.hist.Sends = append(c.hist.Sends, s)
 	c.op = &opState{send: s, retryAt: now, until: until}

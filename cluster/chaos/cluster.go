@@ -47,21 +47,26 @@ type Cluster struct {
 
 // StartCluster starts the devstore and every node, and waits until each
 // answers /readyz. On error everything started is killed.
-func StartCluster(ctx context.Context, cfg ClusterConfig) (c *Cluster, err error) {
+func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 	if cfg.Nodes < 1 {
 		return nil, fmt.Errorf("chaos: %d nodes", cfg.Nodes)
 	}
-	c = &Cluster{dir: cfg.Dir, journal: cfg.Journal, http: &http.Client{Timeout: 3 * time.Second}}
-	defer func() {
-		if err != nil {
-			c.Close()
-			c = nil
-		}
-	}()
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	c := &Cluster{dir: cfg.Dir, journal: cfg.Journal, http: &http.Client{Timeout: 3 * time.Second}}
+	if err := c.start(ctx, cfg); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Cluster) start(ctx context.Context, cfg ClusterConfig) (err error) {
 	ports := newPortPicker()
 	storePort, err := ports.next()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	storeAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(storePort))
 	c.StoreURI = "mongodb://" + storeAddr + "/"
@@ -69,10 +74,10 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (c *Cluster, err error
 		[]string{"--listen", storeAddr, "--data", filepath.Join(cfg.Dir, "store")},
 		filepath.Join(cfg.Dir, "store.log"), cfg.Journal)
 	if err := c.Store.Start(); err != nil {
-		return nil, err
+		return err
 	}
 	if err := waitTCP(ctx, storeAddr, 60*time.Second); err != nil {
-		return nil, fmt.Errorf("devstore: %w", err)
+		return fmt.Errorf("devstore: %w", err)
 	}
 
 	type nodePorts struct{ http, cluster, auto int }
@@ -81,7 +86,7 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (c *Cluster, err error
 	for i := range np {
 		for _, p := range []*int{&np[i].http, &np[i].cluster, &np[i].auto} {
 			if *p, err = ports.next(); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		peers[i] = net.JoinHostPort("127.0.0.1", strconv.Itoa(np[i].auto))
@@ -106,15 +111,15 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (c *Cluster, err error
 			Proc: NewProcess(name, cfg.Bin.Chatd, args, filepath.Join(cfg.Dir, name+".log"), cfg.Journal)}
 		c.Nodes = append(c.Nodes, n)
 		if err := n.Proc.Start(); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, n := range c.Nodes {
 		if err := c.WaitReady(ctx, n, 90*time.Second); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return c, nil
+	return nil
 }
 
 func waitTCP(ctx context.Context, addr string, limit time.Duration) error {

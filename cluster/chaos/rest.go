@@ -126,24 +126,34 @@ type StoredMessage struct {
 	CreatedAt      string `json:"createdAt"`
 }
 
-// readAll reads every message of a conversation in pages of 100 with
-// after=S, ascending.
+// readAll reads every message of a conversation, ascending: the first page
+// with before=101 (seqs 1..100: the server reads after=0 as "the newest
+// page", not "the oldest page after 0"), then after=S pages until an empty
+// one. A gap in the store does not end the read early.
 func (r *rest) readAll(ctx context.Context, base string, reader *Account, conv string) ([]StoredMessage, error) {
-	var all []StoredMessage
-	after := int64(0)
-	for {
-		var page struct {
+	page := func(query string) ([]StoredMessage, error) {
+		var p struct {
 			Messages []StoredMessage `json:"messages"`
 		}
-		path := fmt.Sprintf("/api/conversations/%s/messages?after=%d&limit=100", url.PathEscape(conv), after)
-		if err := r.do(ctx, http.MethodGet, base, path, reader.Token, nil, &page); err != nil {
+		path := fmt.Sprintf("/api/conversations/%s/messages?%s", url.PathEscape(conv), query)
+		err := r.do(ctx, http.MethodGet, base, path, reader.Token, nil, &p)
+		return p.Messages, err
+	}
+	all, err := page("before=101&limit=100")
+	if err != nil {
+		return nil, err
+	}
+	after := int64(100)
+	for {
+		msgs, err := page(fmt.Sprintf("after=%d&limit=100", after))
+		if err != nil {
 			return nil, err
 		}
-		all = append(all, page.Messages...)
-		if len(page.Messages) < 100 {
+		if len(msgs) == 0 {
 			return all, nil
 		}
-		last := page.Messages[len(page.Messages)-1].Seq
+		all = append(all, msgs...)
+		last := msgs[len(msgs)-1].Seq
 		if last <= after {
 			return all, fmt.Errorf("conversation %s: page after %d ends at seq %d", conv, after, last)
 		}

@@ -12,6 +12,13 @@ import (
 // password of every chaos account.
 const password = "chaos-password-1"
 
+// probeConversations is how many conversations the probe user joins. One
+// suffices to show that a node delivers across the cluster (an isolated
+// node can neither reach a grain elsewhere nor broadcast to other nodes);
+// every membership costs each probe connection a LastSeq query, which the
+// dev store answers with a collection scan.
+const probeConversations = 3
+
 // workload is the users, conversations and clients of a run.
 type workload struct {
 	cfg     ClientConfig
@@ -24,7 +31,9 @@ type workload struct {
 	users   []*Account
 	probe   *Account
 	convs   []string
+	pconvs  []string            // the probe user's conversations
 	members map[string][]string // conversation -> user ids (probe included)
+	owners  map[string]*Account // conversation -> its owner (reads the store through REST)
 	clients []*client
 	wg      sync.WaitGroup
 
@@ -37,7 +46,7 @@ type workload struct {
 // then builds one client per user.
 func setupWorkload(ctx context.Context, cfg Config, bases, ws []string, j *Journal) (*workload, error) {
 	w := &workload{cfg: cfg.Client, seed: uint64(cfg.Seed), rest: newREST(), bases: bases, ws: ws, journal: j,
-		members: map[string][]string{}}
+		members: map[string][]string{}, owners: map[string]*Account{}}
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x5e7))
 	var err error
 	if w.probe, err = w.register(ctx, "probe", 0); err != nil {
@@ -61,8 +70,11 @@ func setupWorkload(ctx context.Context, cfg Config, bases, ws []string, j *Journ
 			p++
 		}
 		owner := w.users[idx[0]]
-		names := []string{w.probe.Username}
-		ids := []string{owner.ID, w.probe.ID}
+		var names []string
+		ids := []string{owner.ID}
+		if i < probeConversations {
+			names, ids = append(names, w.probe.Username), append(ids, w.probe.ID)
+		}
 		for _, k := range idx[1:] {
 			names = append(names, w.users[k].Username)
 			ids = append(ids, w.users[k].ID)
@@ -72,7 +84,11 @@ func setupWorkload(ctx context.Context, cfg Config, bases, ws []string, j *Journ
 			return nil, fmt.Errorf("create conversation %d: %w", i+1, err)
 		}
 		w.convs = append(w.convs, conv)
+		if i < probeConversations {
+			w.pconvs = append(w.pconvs, conv)
+		}
 		w.members[conv] = ids
+		w.owners[conv] = owner
 		for _, k := range idx {
 			memberOf[k] = append(memberOf[k], conv)
 		}
@@ -120,12 +136,20 @@ func (w *workload) start(ctx context.Context) error {
 
 // each runs fn for every client at once and joins the errors.
 func (w *workload) each(ctx context.Context, fn func(c *client) error) error {
+	return w.eachLimited(ctx, len(w.clients), fn)
+}
+
+// eachLimited runs fn for every client, at most n at a time.
+func (w *workload) eachLimited(ctx context.Context, n int, fn func(c *client) error) error {
 	errs := make([]error, len(w.clients))
+	sem := make(chan struct{}, max(n, 1))
 	var wg sync.WaitGroup
 	for i, c := range w.clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
 			if err := fn(c); err != nil {
 				errs[i] = fmt.Errorf("client %d (%s): %w", i, c.acct.Username, err)
 			}
@@ -146,21 +170,31 @@ func (w *workload) stopSending(ctx context.Context, limit time.Duration) error {
 	})
 }
 
-// finalPhase: every client reconnects, syncs every conversation from 0,
-// sends one message that must be acknowledged within bound, then (after
-// everyone sent) syncs from its contiguous seq once more.
+// healConcurrency is how many clients reconnect and replay at once in the
+// final phase. Every connection costs a LastSeq query per conversation and
+// every replay a sorted page query, which the dev store answers with
+// collection scans: 24 clients at once make sessions miss their 5s store
+// deadline and fail (close 1011), and their retries feed the storm.
+const healConcurrency = 4
+
+// finalPhase: every client reconnects and syncs every conversation from 0
+// (a few clients at a time), then all send one message that must be
+// acknowledged within bound, then (after everyone sent) each syncs from its
+// contiguous seq once more.
 func (w *workload) finalPhase(ctx context.Context, bound time.Duration) error {
-	step := func(what string, fn func(c *client) error) error {
+	step := func(what string, n int, fn func(c *client) error) error {
 		w.journal.Addf("heal", "clients: %s", what)
-		return w.each(ctx, fn)
+		return w.eachLimited(ctx, n, fn)
 	}
-	if err := step("reconnect", func(c *client) error { return c.reconnect(ctx, phaseHeal, 30*time.Second) }); err != nil {
+	if err := step("reconnect and sync every conversation from 0", healConcurrency, func(c *client) error {
+		if err := c.reconnect(ctx, phaseHeal, 60*time.Second); err != nil {
+			return err
+		}
+		return c.syncAll(ctx, true, 60*time.Second)
+	}); err != nil {
 		return err
 	}
-	if err := step("sync every conversation from 0", func(c *client) error { return c.syncAll(ctx, true, 60*time.Second) }); err != nil {
-		return err
-	}
-	if err := step("send the final message", func(c *client) error {
+	if err := step("send the final message", len(w.clients), func(c *client) error {
 		if len(c.hist.Conversations) == 0 {
 			return nil
 		}
@@ -170,7 +204,7 @@ func (w *workload) finalPhase(ctx context.Context, bound time.Duration) error {
 	}); err != nil {
 		return err
 	}
-	return step("final sync from the contiguous seq", func(c *client) error { return c.syncAll(ctx, false, 60*time.Second) })
+	return step("final sync from the contiguous seq", len(w.clients), func(c *client) error { return c.syncAll(ctx, false, 60*time.Second) })
 }
 
 // close ends every client loop.
@@ -193,16 +227,41 @@ func (w *workload) histories() []*ClientHistory {
 	return append(out, w.probes...)
 }
 
+// probeError says which node a failed probe points at.
+type probeError struct {
+	node  int // the node at fault; -1 when the probe cannot tell
+	stage string
+	err   error
+}
+
+func (e *probeError) Error() string {
+	who := "?"
+	if e.node >= 0 {
+		who = fmt.Sprintf("n%d", e.node+1)
+	}
+	return fmt.Sprintf("probe %s (%s): %v", e.stage, who, e.err)
+}
+
+// blamed returns the node a probe error points at, or -1.
+func blamed(err error) int {
+	var pe *probeError
+	if errors.As(err, &pe) {
+		return pe.node
+	}
+	return -1
+}
+
 // probeNode checks that node x works with node y: the probe user sends on
-// every conversation through x and each message must arrive live on a
-// connection to y. It catches a node the others no longer talk to.
-func (w *workload) probeNode(ctx context.Context, x, y int, limit time.Duration) error {
+// each of its conversations through x, and each message must arrive live
+// on a connection to y (x == y: on the sending connection). It catches a
+// node the others no longer talk to.
+func (w *workload) probeNode(ctx context.Context, ws []string, x, y int, limit time.Duration) error {
 	newProbe := func(node int) *client {
 		w.mu.Lock()
 		w.nProbe++
 		idx := 1000 + w.nProbe
 		w.mu.Unlock()
-		c := newClient(w.cfg, idx, w.probe, w.convs, []string{w.ws[node]}, w.seed)
+		c := newClient(w.cfg, idx, w.probe, w.pconvs, []string{ws[node]}, w.seed)
 		c.pinned, c.resync, c.phase, c.relogin = true, false, phaseProbe, w.relogin
 		c.hist.Probe = true
 		return c
@@ -235,21 +294,26 @@ func (w *workload) probeNode(ctx context.Context, x, y int, limit time.Duration)
 		w.mu.Unlock()
 	}()
 	deadline := time.Now().Add(limit)
-	for _, c := range clients {
+	for i, c := range clients {
+		node := y
+		if i == 1 {
+			node = x
+		}
 		if err := c.connected(ctx, time.Until(deadline)); err != nil {
-			return fmt.Errorf("probe connect to %s: %w", c.nodes[0], err)
+			return &probeError{node: node, stage: "connect", err: err}
 		}
 	}
-	for _, conv := range w.convs {
+	for _, conv := range w.pconvs {
 		s, err := tx.sendOne(ctx, conv, false, time.Until(deadline))
-		if err != nil {
-			return fmt.Errorf("probe send on %s via n%d: %w", conv, x+1, err)
+		if err == nil && s.Outcome != OutcomeAck {
+			err = fmt.Errorf("send on %s: %s %s", conv, s.Outcome, s.Code)
 		}
-		if s.Outcome != OutcomeAck {
-			return fmt.Errorf("probe send on %s via n%d: %s %s", conv, x+1, s.Outcome, s.Code)
+		if err != nil {
+			return &probeError{node: x, stage: "send", err: err}
 		}
 		if err := rx.waitSeq(ctx, conv, s.Seq, time.Until(deadline)); err != nil {
-			return fmt.Errorf("probe message %s seq %d sent via n%d not delivered on n%d: %w", conv, s.Seq, x+1, y+1, err)
+			return &probeError{node: -1, stage: fmt.Sprintf("delivery n%d->n%d", x+1, y+1),
+				err: fmt.Errorf("%s seq %d: %w", conv, s.Seq, err)}
 		}
 	}
 	return nil
