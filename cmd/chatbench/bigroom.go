@@ -20,10 +20,13 @@ type bigroomResult struct {
 	} `json:"params"`
 	Setup struct {
 		RegisterSeconds float64      `json:"register_s"`
-		RoomSeconds     float64      `json:"room_s"` // create + add every member via REST
+		RoomSeconds     float64      `json:"room_s"`        // create + add every member via REST
+		Added           int64        `json:"members_added"` // through POST …/members (the first 100 come with the create)
 		MembersPerSec   float64      `json:"members_added_per_s"`
+		AddConflicts    int64        `json:"add_member_conflicts"` // 409 to an add that took effect
 		Connect         connectStats `json:"connect"`
 	} `json:"setup"`
+	ConversationID  string           `json:"conversation_id"`
 	Sends           int64            `json:"sends"`
 	Acks            int64            `json:"acks"`
 	Errors          map[string]int64 `json:"errors_by_code"`
@@ -94,12 +97,15 @@ func (r *bigroomRun) setup(ctx context.Context, b *bench, res *bigroomResult) ([
 		return nil, fail("register", err)
 	}
 	res.Setup.RegisterSeconds = sinceSec(t0)
-	t0 = time.Now()
-	if r.convID, err = b.createRoom(ctx, "bigroom "+b.prefix, users); err != nil {
+	t0, added0 := time.Now(), b.added.Load()
+	if err := r.room(ctx, b, users); err != nil {
 		return nil, fail("create room", err)
 	}
+	res.ConversationID = r.convID
 	res.Setup.RoomSeconds = sinceSec(t0)
-	res.Setup.MembersPerSec = roundTo(float64(r.members-1)/max(res.Setup.RoomSeconds, 0.001), 1)
+	res.Setup.AddConflicts = b.addConflicts.Load()
+	res.Setup.Added = b.added.Load() - added0
+	res.Setup.MembersPerSec = roundTo(float64(res.Setup.Added)/max(res.Setup.RoomSeconds, 0.001), 1)
 	clients, st, err := b.connectAll(ctx, r.members,
 		func(i int) string { return users[i].Token },
 		func(i int) handler { return func(ev *event) { r.onEvent(i, ev) } })
@@ -112,6 +118,28 @@ func (r *bigroomRun) setup(ctx context.Context, b *bench, res *bigroomResult) ([
 		return nil, fmt.Errorf("connect: only %d of %d members connected (%s)", st.Connected, r.members, formatCounts(st.Failed))
 	}
 	return clients, nil
+}
+
+// room creates the conversation, or with --room completes an existing one
+// with the users that are not members yet.
+func (r *bigroomRun) room(ctx context.Context, b *bench, users []*user) error {
+	if b.cfg.roomID == "" {
+		var err error
+		r.convID, err = b.createRoom(ctx, "bigroom "+b.prefix, users)
+		return err
+	}
+	r.convID = b.cfg.roomID
+	have, err := b.rest.memberNames(ctx, users[0], r.convID)
+	if err != nil {
+		return err
+	}
+	var missing []*user
+	for _, u := range users {
+		if !have[u.Username] {
+			missing = append(missing, u)
+		}
+	}
+	return b.addMembers(ctx, users[0], r.convID, missing)
 }
 
 // onEvent runs on member i's reader goroutine.
@@ -194,8 +222,9 @@ func (r *bigroomResult) writeText(w io.Writer) {
 	s := r.Setup
 	fmt.Fprintf(w, "== bigroom: %d members, %d messages every %s, body %d B, %d node(s)\n",
 		r.Params.Members, r.Params.Messages, r.Params.Interval, r.Params.BodySize, r.Params.Nodes)
-	fmt.Fprintf(w, "   setup: register %.1fs, create room + add members %.1fs (%.0f members/s), connect %d in %.1fs (%.0f/s)\n",
-		s.RegisterSeconds, s.RoomSeconds, s.MembersPerSec, s.Connect.Connected, s.Connect.Seconds, s.Connect.PerSecond)
+	fmt.Fprintf(w, "   setup: register %.1fs, create room + add %d members %.1fs (%.0f/s, %d answered 409 although added), connect %d in %.1fs (%.0f/s)\n",
+		s.RegisterSeconds, s.Added, s.RoomSeconds, s.MembersPerSec, s.AddConflicts, s.Connect.Connected, s.Connect.Seconds, s.Connect.PerSecond)
+	fmt.Fprintf(w, "   conversation %s (reuse with --room)\n", r.ConversationID)
 	fmt.Fprintf(w, "   sends %d, acks %d, errors: %s, reached every member: %d\n", r.Sends, r.Acks, formatCounts(r.Errors), r.Complete)
 	writeLatency(w, "send->all", r.AllMembers)
 	writeLatency(w, "send->delivery", r.DeliveryLatency)

@@ -43,6 +43,7 @@ type config struct {
 	fillConns    int
 	readyTimeout time.Duration
 	usersFile    string
+	roomID       string
 }
 
 const usage = `chatbench: load generator for chatd (docs/protocol.md only).
@@ -100,6 +101,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.queries, "queries", 200, "history: queries of each kind")
 	fs.IntVar(&c.fillConns, "fill-conns", 4, "history: connections used to fill the conversation")
 	fs.DurationVar(&c.readyTimeout, "ready-timeout", 20*time.Second, "per connection: dial, auth and ready")
+	fs.StringVar(&c.roomID, "room", "", "bigroom: reuse this conversation (owned by the first user of --users-file) and add only missing members")
 	fs.StringVar(&c.usersFile, "users-file", "", "cache of registered users and tokens: reused by later runs against the same node (start chatd with a long --access-ttl)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

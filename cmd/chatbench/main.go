@@ -109,6 +109,9 @@ type bench struct {
 	regSlot atomic.Int64 // register attempts so far: attempt k leaves from regSrc.ip(k / perIP)
 	pool    []*user      // users of --users-file and those registered by this run
 	used    int          // pool[:used] belong to scenarios that ran already
+
+	addConflicts atomic.Int64 // 409 answers to adding a member (see addMembers)
+	added        atomic.Int64 // members added through the members endpoint
 }
 
 func newBench(cfg *config, stderr io.Writer) (*bench, error) {

@@ -241,3 +241,20 @@ func (c *restClient) messages(ctx context.Context, u *user, convID, query string
 	}
 	return page.Messages, nil
 }
+
+// memberNames returns the usernames of a conversation's members.
+func (c *restClient) memberNames(ctx context.Context, u *user, convID string) (map[string]bool, error) {
+	var conv struct {
+		Members []struct {
+			Username string `json:"username"`
+		} `json:"members"`
+	}
+	if err := c.do(ctx, c.pooled, http.MethodGet, "/api/conversations/"+url.PathEscape(convID), u.Token, nil, &conv); err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(conv.Members))
+	for _, m := range conv.Members {
+		out[m.Username] = true
+	}
+	return out, nil
+}

@@ -99,7 +99,7 @@ func (b *bench) newUsers(ctx context.Context, n int, tag string) ([]*user, error
 
 // createRoom creates a group owned by members[0] holding all of members:
 // up to 100 in the create request (the server's limit), the rest through
-// the members endpoint, --concurrency at a time.
+// the members endpoint (addMembers).
 func (b *bench) createRoom(ctx context.Context, title string, members []*user) (string, error) {
 	owner, rest := members[0], members[1:]
 	initial := rest[:min(len(rest), 100)]
@@ -111,24 +111,35 @@ func (b *bench) createRoom(ctx context.Context, title string, members []*user) (
 	if err != nil {
 		return "", fmt.Errorf("create %s: %w", title, err)
 	}
-	more := rest[len(initial):]
+	return id, b.addMembers(ctx, owner, id, rest[len(initial):])
+}
+
+// addMembers adds users to a conversation, --concurrency at a time. A 409
+// (already a member) is counted in b.addConflicts, not fatal: each user is
+// added once, so it means the server applied an earlier attempt.
+func (b *bench) addMembers(ctx context.Context, owner *user, id string, more []*user) error {
 	if len(more) == 0 {
-		return id, nil
+		return nil
 	}
 	var added atomic.Int64
 	var meter rateMeter
 	b.prog.set("add-members", func() string {
 		a := added.Load()
-		return fmt.Sprintf("added %d/%d (%.0f/s)", a, len(more), meter.rate(a))
+		return fmt.Sprintf("added %d/%d (%.0f/s), 409 conflicts %d", a, len(more), meter.rate(a), b.addConflicts.Load())
 	})
-	err = forEach(ctx, len(more), b.cfg.concurrency, func(i int) error {
-		if err := b.rest.addMember(ctx, owner, id, more[i].Username); err != nil {
+	return forEach(ctx, len(more), b.cfg.concurrency, func(i int) error {
+		err := b.rest.addMember(ctx, owner, id, more[i].Username)
+		switch code := errorCode(err); {
+		case err == nil:
+		case code == "conflict":
+			b.addConflicts.Add(1)
+		default:
 			return fmt.Errorf("add %s to %s: %w", more[i].Username, id, err)
 		}
 		added.Add(1)
+		b.added.Add(1)
 		return nil
 	})
-	return id, err
 }
 
 // connectStats describes a batch of connection attempts.
