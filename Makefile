@@ -6,7 +6,7 @@ GOBIN     ?= $(shell $(GO) env GOPATH)/bin
 PROTOC_GEN_GO_VERSION := v1.36.12
 CHATD_FLAGS ?=
 
-.PHONY: run build web test test-go deps proto tools vet clean cluster devstore
+.PHONY: run build web test test-go test-web deps proto tools vet clean cluster devstore
 
 run: build
 	./bin/chatd $(CHATD_FLAGS)
@@ -28,11 +28,20 @@ web/dist/index.html:
 web:
 	cd web && npm ci --no-audit --no-fund && npm run build
 
-test: deps test-go
+test: deps test-go test-web
 
-# Test dependencies from Debian: etcd for the etcd membership provider's test.
+# Test dependencies from Debian: etcd (the etcd membership provider's test) and
+# Chromium (the web app's end-to-end test; never a downloaded browser).
 deps:
-	@command -v etcd >/dev/null || (apt-get update -qq && apt-get install -y -qq etcd-server)
+	@command -v etcd >/dev/null && command -v chromium >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq etcd-server chromium)
+
+# The web app: unit tests (Vitest), then end to end in Chromium against a real
+# chatd that embeds the fresh build.
+test-web:
+	cd web && npm ci --no-audit --no-fund && npm run test:unit && npm run build
+	$(GO) build -o bin/chatd ./cmd/chatd
+	cd web && CHATD_BIN=$(CURDIR)/bin/chatd npm run test:e2e
 
 # Multi-node tests (./cluster/...) run without -race: upstream Proto.Actor has
 # data races of its own (grpclog.SetLoggerV2 in remote.Start, BlockList,
