@@ -213,11 +213,16 @@ async function newUserPage(browser, base, name, viewport = { width: 1280, height
         return null;
       }
     };
+    const note = (dir, p) => {
+      if (typeof p === 'string' && /^\{"type":"(typing|error|membership)"/.test(p)) info.console.push(`[ws ${dir}] ${p.slice(0, 200)}`);
+    };
     ws.on('framesent', (f) => {
+      note('>', f.payload);
       const j = parse(f.payload);
       if (j?.type === 'auth' && j.id) reauthIds.add(j.id);
     });
     ws.on('framereceived', (f) => {
+      note('<', f.payload);
       if (!f.payload.startsWith?.('{"type":"pong"')) return;
       const j = parse(f.payload);
       if (j && reauthIds.has(j.id)) info.reauths++;
@@ -398,6 +403,17 @@ async function main() {
       assert(names.includes(A.display), `B sees A's name on her messages: ${JSON.stringify(names)}`);
       // B has the conversation open, so it is read: A sees the receipt under her last message.
       await a.page.locator('.messages .msg.own .seen', { hasText: `Seen by ${B.display}` }).waitFor();
+    });
+
+    await step('B sees when A is typing, until her message arrives', async () => {
+      const box = a.page.getByLabel('Message', { exact: true });
+      await box.pressSequentially('Typing a longer ');
+      await b.page.locator('.typing', { hasText: `${A.display} is typing…` }).waitFor();
+      await box.pressSequentially('answer.');
+      await box.press('Enter');
+      expected.push('Typing a longer answer.');
+      await expectConversation(b.page, expected, 'B');
+      assertEqual(await b.page.locator('.typing').textContent(), '', 'the indicator ends with her message');
     });
 
     await step('an XSS payload renders as text', async () => {

@@ -172,7 +172,7 @@ describe('ChatSocket', () => {
     sock.stop();
   });
 
-  it('sends typing at most every 2 seconds per conversation', async () => {
+  it('sends typing at most every 2 seconds per conversation, the last burst when the window ends', async () => {
     const { sock, ws } = await connected();
     sock.typing('c1');
     sock.typing('c1');
@@ -181,9 +181,23 @@ describe('ChatSocket', () => {
       { type: 'typing', conversationId: 'c1' },
       { type: 'typing', conversationId: 'c2' },
     ]);
-    await vi.advanceTimersByTimeAsync(2_000);
-    sock.typing('c1');
+    sock.typing('c1'); // still typing inside the window: one more when it ends
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(ws.frames('typing')).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1_200);
     expect(ws.frames('typing')).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(ws.frames('typing')).toHaveLength(3); // nothing while idle
+    sock.stop();
+  });
+
+  it('does not send a deferred typing after the message went out', async () => {
+    const { sock, ws } = await connected();
+    sock.typing('c1');
+    sock.typing('c1');
+    sock.send('c1', 'done', 'k1').catch(() => {});
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(ws.frames('typing')).toHaveLength(1);
     sock.stop();
   });
 

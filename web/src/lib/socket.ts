@@ -87,6 +87,8 @@ interface OutboxEntry {
 }
 
 const OPEN = 1;
+/** The server forwards at most one typing event per user and conversation in this window. */
+const TYPING_WINDOW_MS = 2_000;
 
 /**
  * One live connection to chatd that survives restarts: it authenticates,
@@ -117,7 +119,7 @@ export class ChatSocket {
   private tokensAt = 0;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private forceRefresh = false;
-  private readonly typingSent = new Map<string, number>();
+  private readonly typingState = new Map<string, { last: number; timer: ReturnType<typeof setTimeout> | null }>();
   status: SocketStatus = 'idle';
   userId: string | null = null;
 
@@ -198,6 +200,7 @@ export class ChatSocket {
    * made unknown is sent again with the same clientMsgId.
    */
   send(conversationId: string, body: string, clientMsgId: string): Promise<Ack> {
+    this.cancelTyping(conversationId); // the message ends the typing
     const key = `${conversationId}\u0000${clientMsgId}`;
     const existing = this.outbox.get(key);
     if (existing) return existing.promise;
@@ -245,12 +248,33 @@ export class ChatSocket {
     return this.request<number>({ type: 'read', conversationId, seq });
   }
 
-  /** Tells the other members the user is typing (at most every 2 s; dropped while offline). */
+  /**
+   * Tells the other members the user is typing: at once, then at most every
+   * 2 s (the server's window); typing during the window is sent when it ends,
+   * so a short burst right after a message still shows. Dropped while offline.
+   */
   typing(conversationId: string): void {
-    const now = this.o.now();
-    if (!this.ready || now - (this.typingSent.get(conversationId) ?? 0) < 2_000) return;
-    this.typingSent.set(conversationId, now);
-    this.write({ type: 'typing', conversationId });
+    if (!this.ready) return;
+    const t = this.typingState.get(conversationId) ?? { last: 0, timer: null };
+    this.typingState.set(conversationId, t);
+    const wait = t.last + TYPING_WINDOW_MS - this.o.now();
+    if (wait <= 0) {
+      t.last = this.o.now();
+      this.write({ type: 'typing', conversationId });
+    } else if (!t.timer) {
+      t.timer = setTimeout(() => {
+        t.timer = null;
+        this.typing(conversationId);
+      }, wait + 100); // a little after the server's window closes
+    }
+  }
+
+  private cancelTyping(conversationId: string): void {
+    const t = this.typingState.get(conversationId);
+    if (t?.timer) {
+      clearTimeout(t.timer);
+      t.timer = null;
+    }
   }
 
   /** Sends a fresh access token on the open socket (before the old one expires). */
@@ -392,6 +416,8 @@ export class ChatSocket {
 
   private clearTimers(): void {
     for (const t of [this.reconnectTimer, this.renewTimer, this.heartbeatTimer, this.flushTimer]) if (t) clearTimeout(t);
+    for (const t of this.typingState.values()) if (t.timer) clearTimeout(t.timer);
+    this.typingState.clear();
     this.reconnectTimer = this.renewTimer = this.heartbeatTimer = this.flushTimer = null;
   }
 
