@@ -66,4 +66,5 @@ tools:
 	@test -x $(GOBIN)/protoc-gen-go || $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 
 clean:
-	rm -rf bin web/dist/assets web/dist/index.html
+	rm -rf bin
+	find web/dist -mindepth 1 ! -name .keep -delete

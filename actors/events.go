@@ -51,6 +51,7 @@ type Failure struct {
 type Synced struct {
 	RequestID      string
 	ConversationID string
+	AfterSeq       int64 // the request's afterSeq, echoed
 	FromSeq        int64
 	LastSeq        int64
 	HasMore        bool

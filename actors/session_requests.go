@@ -164,7 +164,7 @@ func (s *session) onSync(ctx actor.Context, r *ClientSync) {
 		if r.AfterSeq > st.last && !st.filling && len(st.pending) == 0 {
 			st.last = r.AfterSeq // the client has these already
 		}
-		s.emit(ctx, &Synced{RequestID: r.RequestID, ConversationID: r.ConversationID, FromSeq: r.AfterSeq, LastSeq: st.last})
+		s.emit(ctx, &Synced{RequestID: r.RequestID, ConversationID: r.ConversationID, AfterSeq: r.AfterSeq, FromSeq: r.AfterSeq, LastSeq: st.last})
 		return
 	}
 	st.syncing = true
@@ -204,7 +204,7 @@ func (s *session) onSyncDone(ctx actor.Context, d *syncDone) {
 		newLow = r.AfterSeq // everything after AfterSeq is now out
 	}
 	st.low = newLow
-	s.emit(ctx, &Synced{RequestID: r.RequestID, ConversationID: r.ConversationID,
+	s.emit(ctx, &Synced{RequestID: r.RequestID, ConversationID: r.ConversationID, AfterSeq: r.AfterSeq,
 		FromSeq: newLow, LastSeq: st.last, HasMore: newLow > r.AfterSeq})
 }
 

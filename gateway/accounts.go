@@ -171,7 +171,7 @@ type accountUser struct {
 type accountSession struct {
 	User            accountUser `json:"user"`
 	AccessToken     string      `json:"accessToken"`
-	AccessExpiresAt time.Time   `json:"accessExpiresAt"`
+	AccessExpiresAt wireTime    `json:"accessExpiresAt"`
 	RefreshToken    string      `json:"refreshToken"`
 }
 
@@ -439,7 +439,7 @@ func (a *Accounts) startSession(w http.ResponseWriter, r *http.Request, status i
 	writeJSON(w, status, accountSession{
 		User:            publicUser(user),
 		AccessToken:     access,
-		AccessExpiresAt: accessExp.UTC(),
+		AccessExpiresAt: wireTime(accessExp),
 		RefreshToken:    refresh,
 	})
 }

@@ -238,7 +238,7 @@ func TestAccountsRegister(t *testing.T) {
 	if s.User.Username != "alice.b_1-x" || s.User.DisplayName != "alice.b_1-x" || len(s.User.ID) != 32 {
 		t.Fatalf("user = %+v", s.User)
 	}
-	if want := e.clock.Now().Add(DefaultAccessTTL); !s.AccessExpiresAt.Equal(want) {
+	if want := e.clock.Now().Add(DefaultAccessTTL).Truncate(time.Millisecond); !time.Time(s.AccessExpiresAt).Equal(want) {
 		t.Fatalf("accessExpiresAt = %v, want %v", s.AccessExpiresAt, want)
 	}
 	claims, err := e.accounts.Verify(s.AccessToken)

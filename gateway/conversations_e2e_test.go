@@ -97,6 +97,22 @@ func TestConversationsREST(t *testing.T) {
 		}
 	})
 
+	t.Run("user lookups", func(t *testing.T) {
+		var one struct{ User struct{ ID, Username string } }
+		s.doJSON("GET", "/api/users/"+bob.ID, alice.Token, nil, http.StatusOK, &one)
+		if one.User.ID != bob.ID || one.User.Username != "bob" {
+			t.Fatalf("user lookup: %+v", one)
+		}
+		var many struct{ Users []struct{ ID string } }
+		s.doJSON("GET", "/api/users?ids="+bob.ID+",nobody,"+carol.ID, alice.Token, nil, http.StatusOK, &many)
+		if len(many.Users) != 2 {
+			t.Fatalf("batch lookup found %d users, want 2", len(many.Users))
+		}
+		s.doJSON("GET", "/api/users/nobody", alice.Token, nil, http.StatusNotFound, nil)
+		s.doJSON("GET", "/api/users?ids=", alice.Token, nil, http.StatusBadRequest, nil)
+		s.doJSON("GET", "/api/users/"+bob.ID, "", nil, http.StatusUnauthorized, nil)
+	})
+
 	t.Run("validation", func(t *testing.T) {
 		s.doJSON("POST", "/api/conversations", alice.Token, map[string]any{"kind": "group", "title": ""}, http.StatusBadRequest, nil)
 		s.doJSON("POST", "/api/conversations", alice.Token, map[string]any{"kind": "channel", "title": "x"}, http.StatusBadRequest, nil)

@@ -140,8 +140,29 @@ func toWireMessage(m *actors.ChatMessage, typ string) wireMessage {
 	}
 }
 
+// timeLayout is every time on the wire: RFC 3339, UTC, milliseconds.
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+
 func formatMillis(ms int64) string {
-	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	return time.UnixMilli(ms).UTC().Format(timeLayout)
+}
+
+// wireTime is a time.Time that encodes in timeLayout.
+type wireTime time.Time
+
+// MarshalJSON encodes t as an RFC 3339 UTC string with milliseconds.
+func (t wireTime) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Time(t).UTC().Format(timeLayout))
+}
+
+// UnmarshalJSON decodes any RFC 3339 time.
+func (t *wireTime) UnmarshalJSON(b []byte) error {
+	var v time.Time
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*t = wireTime(v)
+	return nil
 }
 
 // EncodeMessage is the wire frame of a live message. The hub calls it once per
@@ -173,6 +194,7 @@ type outSynced struct {
 	Type           string `json:"type"`
 	ID             string `json:"id"`
 	ConversationID string `json:"conversationId"`
+	AfterSeq       int64  `json:"afterSeq"`
 	FromSeq        int64  `json:"fromSeq"`
 	LastSeq        int64  `json:"lastSeq"`
 	HasMore        bool   `json:"hasMore"`
@@ -223,7 +245,7 @@ func encodeOutbound(ev any) ([]byte, error) {
 	case *actors.Failure:
 		return json.Marshal(outError{Type: "error", ID: e.RequestID, Code: Code(e.Code), Message: e.Message})
 	case *actors.Synced:
-		return json.Marshal(outSynced{Type: "synced", ID: e.RequestID, ConversationID: e.ConversationID,
+		return json.Marshal(outSynced{Type: "synced", ID: e.RequestID, ConversationID: e.ConversationID, AfterSeq: e.AfterSeq,
 			FromSeq: e.FromSeq, LastSeq: e.LastSeq, HasMore: e.HasMore})
 	case *actors.HistoryPage:
 		out := outHistory{Type: "history", ID: e.RequestID, ConversationID: e.ConversationID, HasMore: e.HasMore,

@@ -198,7 +198,7 @@ func TestSyncDeliversExactlyTheMissed(t *testing.T) {
 	b2 := s.connect(bob)
 	b2.writeJSON(map[string]any{"type": "sync", "id": "s1", "conversationId": conv, "afterSeq": last})
 	synced := b2.waitFor(func(f frame) bool { return f.ID == "s1" }, "synced")
-	if synced.Type != "synced" || synced.LastSeq != 9 || synced.HasMore {
+	if synced.Type != "synced" || synced.LastSeq != 9 || synced.HasMore || synced.AfterSeq != last {
 		t.Fatalf("sync reply %+v, want synced lastSeq 9 hasMore false", synced)
 	}
 	replayed := b2.messages(conv)
