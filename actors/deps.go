@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -15,6 +15,9 @@ import (
 
 // Kind is the cluster kind name of conversation grains.
 const Kind = "conversation"
+
+// UserKind is the cluster kind name of user grains.
+const UserKind = "user"
 
 // HubName is the actor name of the hub on every node.
 const HubName = "hub"
@@ -38,6 +41,13 @@ type Config struct {
 	// member of one conversation that are forwarded (per user, all devices
 	// together). Default 2s.
 	TypingInterval time.Duration
+	// PresenceLease is how long a user grain trusts a hub's report of the
+	// user's sessions on that node: a node that stops reporting (crashed,
+	// cut off) has its sessions expire after at most this long. Default 30s.
+	PresenceLease time.Duration
+	// PresenceRenew is how often hubs renew their reports. Default a third
+	// of PresenceLease.
+	PresenceRenew time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -62,11 +72,20 @@ func (c Config) withDefaults() Config {
 	if c.TypingInterval <= 0 {
 		c.TypingInterval = 2 * time.Second
 	}
+	if c.PresenceLease <= 0 {
+		c.PresenceLease = 30 * time.Second
+	}
+	if c.PresenceRenew <= 0 {
+		c.PresenceRenew = c.PresenceLease / 3
+	}
 	return c
 }
 
 // Validate reports settings that cannot work.
 func (c Config) Validate() error {
+	if c.PresenceRenew >= c.PresenceLease && c.PresenceLease > 0 {
+		return fmt.Errorf("actors: PresenceRenew %v must be below PresenceLease %v", c.PresenceRenew, c.PresenceLease)
+	}
 	if c.SyncLimit > persistence.MaxPageLimit {
 		return fmt.Errorf("actors: SyncLimit %d above the store's page cap %d", c.SyncLimit, persistence.MaxPageLimit)
 	}
@@ -88,6 +107,9 @@ type Deps struct {
 	// ForgetGrain drops a grain PID that failed to answer from the lookup's
 	// cache, so the next lookup finds where the grain lives now.
 	ForgetGrain func(conversationID string)
+	// User returns the PID of a user's grain (UserKind), or nil when the
+	// cluster cannot place it now. It may block: call it off the mailbox.
+	User func(userID string) *actor.PID
 	// Encode turns a message into the wire frame every receiver on this node
 	// gets; the hub calls it once per message. Nil: sessions' connections
 	// encode deliveries themselves.
@@ -95,7 +117,7 @@ type Deps struct {
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 
-	inflight *sync.WaitGroup // store calls started by runAsync
+	inflight *atomic.Int64 // store calls started by runAsync and not yet returned
 }
 
 // NewDeps fills defaults and validates.
@@ -116,7 +138,7 @@ func NewDeps(d Deps) (*Deps, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	d.inflight = &sync.WaitGroup{}
+	d.inflight = &atomic.Int64{}
 	if d.ForgetGrain == nil {
 		d.ForgetGrain = func(string) {}
 	}
@@ -151,7 +173,7 @@ func runAsync(ctx actor.Context, work func() any) {
 	}
 	go func() {
 		if deps != nil {
-			defer deps.inflight.Done()
+			defer deps.inflight.Add(-1)
 		}
 		sys.Root.Send(self, work())
 	}()
@@ -159,15 +181,19 @@ func runAsync(ctx actor.Context, work func() any) {
 
 // WaitIdle waits until every store call the actors started has returned (so a
 // write in flight at shutdown completes before the store closes), or for ctx.
+// Actors may start new calls while it waits (timers, late messages), so it
+// polls a counter: a sync.WaitGroup forbids Add from zero during Wait.
 func (d *Deps) WaitIdle(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { d.inflight.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("wait for store calls: %w", ctx.Err())
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for d.inflight.Load() > 0 {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return fmt.Errorf("wait for store calls: %w", ctx.Err())
+		}
 	}
+	return nil
 }
 
 // depsOf finds the Deps of the actor running ctx.

@@ -1,5 +1,7 @@
 package actors
 
+import "time"
+
 // Outbound events and client requests of the features beyond plain
 // messaging (read receipts, …). See events.go for the core ones.
 
@@ -25,6 +27,16 @@ type TypingEvent struct {
 	ConversationID string
 	UserID         string
 }
+
+// PresenceEvent tells a session that a user it shares a conversation with
+// came online or went offline. LastSeen is zero when never seen (or unknown).
+type PresenceEvent struct {
+	UserID   string
+	Online   bool
+	LastSeen time.Time
+}
+
+func (*PresenceEvent) outbound() {}
 
 func (*ReadMarked) outbound()   {}
 func (*ReceiptEvent) outbound() {}

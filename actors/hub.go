@@ -16,6 +16,7 @@ type hub struct {
 	byConv   map[string]map[string]*actor.PID // conversation -> session id -> session
 	byUser   map[string]map[string]*actor.PID // user -> session id -> session
 	sessions map[string]*hubEntry             // session id -> what it follows
+	presence hubPresence
 }
 
 type hubEntry struct {
@@ -65,10 +66,18 @@ func SpawnHub(sys *actor.ActorSystem, deps *Deps) (*actor.PID, error) {
 // Receive dispatches on the message type.
 func (h *hub) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		h.startPresence(ctx)
+	case *actor.Stopped:
+		h.stopPresence()
 	case *registerSession:
 		h.onRegister(ctx, msg)
+		h.report(ctx, msg.userID)
 	case *unregisterSession:
-		h.onUnregister(msg)
+		if e := h.sessions[msg.session.Id]; e != nil {
+			h.onUnregister(msg)
+			h.report(ctx, e.user)
+		}
 	case *MessagesPosted:
 		h.onPosted(ctx, msg)
 	case *MembershipChanged:
@@ -77,6 +86,10 @@ func (h *hub) Receive(ctx actor.Context) {
 		h.toConversation(ctx, msg.ConversationId, &ReceiptEvent{ConversationID: msg.ConversationId, UserID: msg.UserId, Seq: msg.Seq})
 	case *TypingPosted:
 		h.onTyping(ctx, msg)
+	case *PresenceChanged:
+		h.onPresence(ctx, msg)
+	case *renewTick:
+		h.onRenew(ctx)
 	}
 }
 

@@ -936,6 +936,279 @@ func (x *TypingPosted) GetUserId() string {
 	return ""
 }
 
+// SessionsReport is sent by a node's hub to a user's grain: node holds count
+// of the user's sessions now. The grain trusts it until lease_ms after it
+// arrives; hubs renew it well before. version grows with every report of
+// one hub, so a late report never undoes a newer one.
+type SessionsReport struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Node          string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	Count         int32                  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	LeaseMs       int64                  `protobuf:"varint,3,opt,name=lease_ms,json=leaseMs,proto3" json:"lease_ms,omitempty"`
+	Version       int64                  `protobuf:"varint,4,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionsReport) Reset() {
+	*x = SessionsReport{}
+	mi := &file_actors_messages_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionsReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionsReport) ProtoMessage() {}
+
+func (x *SessionsReport) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionsReport.ProtoReflect.Descriptor instead.
+func (*SessionsReport) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SessionsReport) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *SessionsReport) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *SessionsReport) GetLeaseMs() int64 {
+	if x != nil {
+		return x.LeaseMs
+	}
+	return 0
+}
+
+func (x *SessionsReport) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+// GetPresence asks a user grain for the user's presence.
+type GetPresence struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPresence) Reset() {
+	*x = GetPresence{}
+	mi := &file_actors_messages_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPresence) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPresence) ProtoMessage() {}
+
+func (x *GetPresence) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPresence.ProtoReflect.Descriptor instead.
+func (*GetPresence) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{16}
+}
+
+// PresenceState answers GetPresence. last_seen_ms is 0 when never seen.
+type PresenceState struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Online        bool                   `protobuf:"varint,1,opt,name=online,proto3" json:"online,omitempty"`
+	LastSeenMs    int64                  `protobuf:"varint,2,opt,name=last_seen_ms,json=lastSeenMs,proto3" json:"last_seen_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PresenceState) Reset() {
+	*x = PresenceState{}
+	mi := &file_actors_messages_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PresenceState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PresenceState) ProtoMessage() {}
+
+func (x *PresenceState) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PresenceState.ProtoReflect.Descriptor instead.
+func (*PresenceState) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *PresenceState) GetOnline() bool {
+	if x != nil {
+		return x.Online
+	}
+	return false
+}
+
+func (x *PresenceState) GetLastSeenMs() int64 {
+	if x != nil {
+		return x.LastSeenMs
+	}
+	return 0
+}
+
+// PresenceChanged is broadcast by a user grain to every node's hub: the user
+// came online or went offline. Hubs tell the local sessions that follow any
+// of conversation_ids (the user's conversations), except the user's own.
+type PresenceChanged struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	UserId          string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Online          bool                   `protobuf:"varint,2,opt,name=online,proto3" json:"online,omitempty"`
+	LastSeenMs      int64                  `protobuf:"varint,3,opt,name=last_seen_ms,json=lastSeenMs,proto3" json:"last_seen_ms,omitempty"`
+	ConversationIds []string               `protobuf:"bytes,4,rep,name=conversation_ids,json=conversationIds,proto3" json:"conversation_ids,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *PresenceChanged) Reset() {
+	*x = PresenceChanged{}
+	mi := &file_actors_messages_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PresenceChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PresenceChanged) ProtoMessage() {}
+
+func (x *PresenceChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PresenceChanged.ProtoReflect.Descriptor instead.
+func (*PresenceChanged) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *PresenceChanged) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *PresenceChanged) GetOnline() bool {
+	if x != nil {
+		return x.Online
+	}
+	return false
+}
+
+func (x *PresenceChanged) GetLastSeenMs() int64 {
+	if x != nil {
+		return x.LastSeenMs
+	}
+	return 0
+}
+
+func (x *PresenceChanged) GetConversationIds() []string {
+	if x != nil {
+		return x.ConversationIds
+	}
+	return nil
+}
+
+// PresenceProbe activates a user grain (and is otherwise ignored): a hub
+// sends it, after a node left the cluster, to the users it last heard were
+// online, so that a grain that died with that node is re-activated and
+// announces the user's presence (see the user grain).
+type PresenceProbe struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PresenceProbe) Reset() {
+	*x = PresenceProbe{}
+	mi := &file_actors_messages_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PresenceProbe) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PresenceProbe) ProtoMessage() {}
+
+func (x *PresenceProbe) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PresenceProbe.ProtoReflect.Descriptor instead.
+func (*PresenceProbe) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{19}
+}
+
 var File_actors_messages_proto protoreflect.FileDescriptor
 
 const file_actors_messages_proto_rawDesc = "" +
@@ -1004,7 +1277,24 @@ const file_actors_messages_proto_rawDesc = "" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\"P\n" +
 	"\fTypingPosted\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x17\n" +
-	"\auser_id\x18\x02 \x01(\tR\x06userIdB$Z\"github.com/actorchat/engine/actorsb\x06proto3"
+	"\auser_id\x18\x02 \x01(\tR\x06userId\"o\n" +
+	"\x0eSessionsReport\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\tR\x04node\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x05R\x05count\x12\x19\n" +
+	"\blease_ms\x18\x03 \x01(\x03R\aleaseMs\x12\x18\n" +
+	"\aversion\x18\x04 \x01(\x03R\aversion\"\r\n" +
+	"\vGetPresence\"I\n" +
+	"\rPresenceState\x12\x16\n" +
+	"\x06online\x18\x01 \x01(\bR\x06online\x12 \n" +
+	"\flast_seen_ms\x18\x02 \x01(\x03R\n" +
+	"lastSeenMs\"\x8f\x01\n" +
+	"\x0fPresenceChanged\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x16\n" +
+	"\x06online\x18\x02 \x01(\bR\x06online\x12 \n" +
+	"\flast_seen_ms\x18\x03 \x01(\x03R\n" +
+	"lastSeenMs\x12)\n" +
+	"\x10conversation_ids\x18\x04 \x03(\tR\x0fconversationIds\"\x0f\n" +
+	"\rPresenceProbeB$Z\"github.com/actorchat/engine/actorsb\x06proto3"
 
 var (
 	file_actors_messages_proto_rawDescOnce sync.Once
@@ -1018,7 +1308,7 @@ func file_actors_messages_proto_rawDescGZIP() []byte {
 	return file_actors_messages_proto_rawDescData
 }
 
-var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_actors_messages_proto_goTypes = []any{
 	(*ChatMessage)(nil),        // 0: chat.actors.ChatMessage
 	(*PostMessage)(nil),        // 1: chat.actors.PostMessage
@@ -1035,6 +1325,11 @@ var file_actors_messages_proto_goTypes = []any{
 	(*ReceiptPosted)(nil),      // 12: chat.actors.ReceiptPosted
 	(*Typing)(nil),             // 13: chat.actors.Typing
 	(*TypingPosted)(nil),       // 14: chat.actors.TypingPosted
+	(*SessionsReport)(nil),     // 15: chat.actors.SessionsReport
+	(*GetPresence)(nil),        // 16: chat.actors.GetPresence
+	(*PresenceState)(nil),      // 17: chat.actors.PresenceState
+	(*PresenceChanged)(nil),    // 18: chat.actors.PresenceChanged
+	(*PresenceProbe)(nil),      // 19: chat.actors.PresenceProbe
 }
 var file_actors_messages_proto_depIdxs = []int32{
 	0, // 0: chat.actors.PostMessageResult.message:type_name -> chat.actors.ChatMessage
@@ -1058,7 +1353,7 @@ func file_actors_messages_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_messages_proto_rawDesc), len(file_actors_messages_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -20,6 +20,8 @@ func (s *session) receiveFeature(ctx actor.Context, msg any) {
 		if s.isMember(m.ConversationID) {
 			s.emit(ctx, m)
 		}
+	case *PresenceEvent:
+		s.emit(ctx, m)
 	}
 }
 

@@ -113,7 +113,7 @@ type Node struct {
 	members []string // member addresses
 }
 
-// Start joins the cluster, registers the conversation kind, spawns the hub,
+// Start joins the cluster, registers the conversation and user kinds, spawns the hub,
 // and wires deps to the cluster. Start blocks about a second while the
 // member joins.
 func Start(cfg Config, deps *actors.Deps, log *slog.Logger) (node *Node, err error) {
@@ -130,9 +130,10 @@ func Start(cfg Config, deps *actors.Deps, log *slog.Logger) (node *Node, err err
 	}
 	n.closer = closer
 	kind := pcluster.NewKind(actors.Kind, actors.NewConversationProps(deps))
+	userKind := pcluster.NewKind(actors.UserKind, actors.NewUserProps(deps))
 	ccfg := pcluster.Configure(cfg.Name, provider, disthash.New(),
 		remote.Configure(cfg.Host, cfg.Port),
-		pcluster.WithKinds(kind),
+		pcluster.WithKinds(kind, userKind),
 		pcluster.WithRequestTimeout(cfg.RequestTimeout),
 		pcluster.WithHeartbeatExpiration(cfg.HeartbeatExpiration))
 	ccfg.TimeoutTime = cfg.RequestTimeout
@@ -145,6 +146,7 @@ func Start(cfg Config, deps *actors.Deps, log *slog.Logger) (node *Node, err err
 	deps.Hubs = n.hubs
 	deps.Grain = n.grain
 	deps.ForgetGrain = n.Forget
+	deps.User = n.userGrain
 
 	defer func() {
 		// Proto.Actor reports a failed start by panicking.
@@ -170,7 +172,7 @@ func (n *Node) selfModel() (*automanaged.NodeModel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return automanaged.NewNode(n.cfg.Name, n.System.ID, host, port, n.cfg.AutoManagedPort, []string{actors.Kind}), nil
+	return automanaged.NewNode(n.cfg.Name, n.System.ID, host, port, n.cfg.AutoManagedPort, []string{actors.Kind, actors.UserKind}), nil
 }
 
 func (n *Node) setMembers(ms []*pcluster.Member) {
@@ -204,19 +206,30 @@ func (n *Node) hubs() []*actor.PID {
 }
 
 // grain resolves the PID of a conversation's grain, activating it if
-// needed, within RequestTimeout. (Upstream's disthash lookup waits 5s
-// whatever the caller's timeout; a lookup we give up on finishes in its
-// goroutine and its result is dropped.)
+// needed, within RequestTimeout.
 func (n *Node) grain(conversationID string) *actor.PID {
-	if pid, ok := n.Cluster.PidCache.Get(conversationID, actors.Kind); ok && pid != nil {
+	return n.lookup(conversationID, actors.Kind)
+}
+
+// userGrain resolves the PID of a user's grain like grain.
+func (n *Node) userGrain(userID string) *actor.PID {
+	return n.lookup(userID, actors.UserKind)
+}
+
+// lookup resolves the PID of a grain of kind, activating it if needed,
+// within RequestTimeout. (Upstream's disthash lookup waits 5s whatever the
+// caller's timeout; a lookup we give up on finishes in its goroutine and its
+// result is dropped.)
+func (n *Node) lookup(identity, kind string) *actor.PID {
+	if pid, ok := n.Cluster.PidCache.Get(identity, kind); ok && pid != nil {
 		return pid
 	}
 	found := make(chan *actor.PID, 1)
-	go func() { found <- n.Cluster.Get(conversationID, actors.Kind) }()
+	go func() { found <- n.Cluster.Get(identity, kind) }()
 	select {
 	case pid := <-found:
 		if pid != nil {
-			n.Cluster.PidCache.Set(conversationID, actors.Kind, pid)
+			n.Cluster.PidCache.Set(identity, kind, pid)
 		}
 		return pid
 	case <-time.After(n.cfg.RequestTimeout):
@@ -247,6 +260,26 @@ func (n *Node) Request(conversationID string, msg any) (any, error) {
 		n.Cluster.PidCache.Remove(conversationID, actors.Kind)
 	}
 	return nil, fmt.Errorf("request %s: %w", conversationID, ErrUnreachable)
+}
+
+// RequestUser sends msg to a user's grain and waits for its reply, like Request.
+func (n *Node) RequestUser(userID string, msg any) (any, error) {
+	deadline := time.Now().Add(3 * n.cfg.RequestTimeout)
+	for attempt := 0; time.Now().Before(deadline); attempt++ {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
+		}
+		pid := n.userGrain(userID)
+		if pid == nil {
+			continue
+		}
+		res, err := n.System.Root.RequestFuture(pid, msg, n.cfg.RequestTimeout).Result()
+		if err == nil {
+			return res, nil
+		}
+		n.Cluster.PidCache.Remove(userID, actors.UserKind)
+	}
+	return nil, fmt.Errorf("request user %s: %w", userID, ErrUnreachable)
 }
 
 // Forget drops a cached grain PID (after a request to it failed).

@@ -1,6 +1,6 @@
 // Package cluster bootstraps this node's Proto.Actor cluster member: actor
 // system, remoting, the membership provider, identity lookup (disthash) and
-// the conversation kind; it spawns the node's hub and wires the actors' Deps
+// the conversation and user kinds; it spawns the node's hub and wires the actors' Deps
 // to the cluster (where the hubs are, how to reach a grain).
 //
 // A single node is a one-member cluster with an in-process membership

@@ -101,7 +101,7 @@ func startStack(t *testing.T, st persistence.Store, opts ...stackOption) *stack 
 	for _, o := range opts {
 		o(&cfg)
 	}
-	gw, err := gateway.NewServer(cfg, gateway.Deps{Accounts: accounts, Directory: st, Grains: node, System: node.System, Actors: deps, Log: log, Registry: reg})
+	gw, err := gateway.NewServer(cfg, gateway.Deps{Accounts: accounts, Directory: st, Grains: node, Users: node, System: node.System, Actors: deps, Log: log, Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,6 +202,8 @@ type frame struct {
 	Messages       []frame
 	UserID         string
 	LastReadSeq    int64
+	Status         string
+	LastSeen       string
 }
 
 // client is a test WebSocket client: a reader goroutine feeds frames to a

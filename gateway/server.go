@@ -92,16 +92,23 @@ type Grains interface {
 	Request(conversationID string, msg any) (any, error)
 }
 
+// UserGrains sends requests to user grains (the cluster node).
+type UserGrains interface {
+	RequestUser(userID string, msg any) (any, error)
+}
+
 // Deps is what the server is built from.
 type Deps struct {
 	Accounts  *Accounts
 	Directory Directory
 	Grains    Grains
-	System    *actor.ActorSystem
-	Actors    *actors.Deps
-	Registry  *prometheus.Registry
-	Static    fs.FS // the built SPA; nil serves no UI
-	Log       *slog.Logger
+	// Users answers presence queries; nil: GET /api/presence answers unavailable.
+	Users    UserGrains
+	System   *actor.ActorSystem
+	Actors   *actors.Deps
+	Registry *prometheus.Registry
+	Static   fs.FS // the built SPA; nil serves no UI
+	Log      *slog.Logger
 	// Ready reports whether the store answers; used by /readyz.
 	Ready func(ctx context.Context) error
 }
@@ -147,6 +154,7 @@ func (s *Server) routes() {
 	s.deps.Accounts.Routes(s.mux)
 	s.conversationRoutes()
 	s.userRoutes()
+	s.featureRoutes()
 	s.mux.HandleFunc("GET /ws", s.handleWS)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -62,6 +62,13 @@ type outTyping struct {
 	UserID         string `json:"userId"`
 }
 
+type outPresence struct {
+	Type     string `json:"type"`
+	UserID   string `json:"userId"`
+	Status   string `json:"status"`
+	LastSeen string `json:"lastSeen,omitempty"`
+}
+
 // encodeFeature encodes the outbound events encodeOutbound does not know.
 func encodeFeature(ev any) ([]byte, error) {
 	switch e := ev.(type) {
@@ -69,6 +76,12 @@ func encodeFeature(ev any) ([]byte, error) {
 		return json.Marshal(outMarked{Type: "marked", ID: e.RequestID, ConversationID: e.ConversationID, LastReadSeq: e.LastReadSeq})
 	case *actors.ReceiptEvent:
 		return json.Marshal(outReceipt{Type: "receipt", ConversationID: e.ConversationID, UserID: e.UserID, Seq: e.Seq})
+	case *actors.PresenceEvent:
+		status := "offline"
+		if e.Online {
+			status = "online"
+		}
+		return json.Marshal(outPresence{Type: "presence", UserID: e.UserID, Status: status, LastSeen: presenceLastSeen(e.LastSeen)})
 	case *actors.TypingEvent:
 		return json.Marshal(outTyping{Type: "typing", ConversationID: e.ConversationID, UserID: e.UserID})
 	}

@@ -1,8 +1,9 @@
 package persistence
 
 // Features groups the parts of the port that serve chat features beyond
-// plain messaging (read state, …). Store embeds it; each part has its own
+// plain messaging (read state, presence, …). Store embeds it; each part has its own
 // file in this package and in every adapter.
 type Features interface {
 	Unread
+	Presence
 }

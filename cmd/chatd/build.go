@@ -80,7 +80,7 @@ func (n *node) wire(cfg config, log *slog.Logger) error {
 		AllowedOrigins: cfg.AllowedOrigins, MaxBodyBytes: cfg.MaxBodyBytes, MaxConnections: cfg.MaxConnections,
 		FrameRate: cfg.FrameRate, FrameBurst: cfg.FrameBurst, SendQueue: cfg.SendQueue,
 	}, gateway.Deps{
-		Accounts: accounts, Directory: n.store, Grains: n.node, System: n.node.System, Actors: n.deps,
+		Accounts: accounts, Directory: n.store, Grains: n.node, Users: n.node, System: n.node.System, Actors: n.deps,
 		Registry: reg, Static: static, Log: log, Ready: n.ready,
 	})
 	return err

@@ -83,6 +83,13 @@ CREATE UNIQUE INDEX messages_client ON messages (conversation_id, sender_id, cli
 `,
 	// 2: activation epochs of conversation grains (persistence.Fencing).
 	`ALTER TABLE conversations ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;`,
+	// 3: when each user was last online (persistence.Presence).
+	`
+CREATE TABLE last_seen (
+	user_id TEXT    NOT NULL PRIMARY KEY,
+	at      INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+`,
 }
 
 // migrate brings the schema of db up to date in one immediate transaction,

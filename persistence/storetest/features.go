@@ -6,6 +6,7 @@ func featureCases() []testCase {
 	var all []testCase
 	for _, area := range [][]testCase{
 		unreadCases(),
+		presenceCases(),
 	} {
 		all = append(all, area...)
 	}
