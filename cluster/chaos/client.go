@@ -111,7 +111,7 @@ func (c *client) loop(ctx context.Context) {
 			if err := c.connect(ctx); err != nil {
 				fails++
 				c.progress(time.Now())
-				c.pause(ctx, backoff(c.rng, fails, 250*time.Millisecond, 4*time.Second))
+				c.pause(ctx, reconnectDelay(c.rng, fails))
 				continue
 			}
 			fails = 0
@@ -140,7 +140,19 @@ func (c *client) loop(ctx context.Context) {
 	}
 }
 
-// pause waits d while still accepting commands that need no connection.
+// reconnectDelay is the web client's reconnect backoff (web/src/lib/socket.ts):
+// uniform in [cap/2, cap], cap = min(15s, 500ms·2^(n-1)).
+func reconnectDelay(rng *rand.Rand, n int) time.Duration {
+	capd := 500 * time.Millisecond
+	for i := 1; i < n && capd < 15*time.Second; i++ {
+		capd *= 2
+	}
+	capd = min(capd, 15*time.Second)
+	return capd/2 + time.Duration(rng.Int64N(int64(capd/2)+1))
+}
+
+// pause waits d while still accepting commands; a reconnect command ends
+// the wait at once.
 func (c *client) pause(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -157,7 +169,7 @@ func (c *client) pause(ctx context.Context, d time.Duration) {
 		case cmd := <-cmds:
 			c.begin(cmd)
 			c.progress(time.Now())
-			if c.closed {
+			if c.closed || cmd.kind == cmdReconnect {
 				return
 			}
 		}

@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"encoding/json"
 	"sort"
 	"time"
 )
@@ -35,6 +36,44 @@ type Figures struct {
 	SeqConflicts   int               `json:"seqConflicts"`   // "concurrent activation" warnings in node logs
 
 	Failover Failover `json:"failover"`
+
+	// AcksPer10s and ConnectFailuresPer10s cover the run phase in 10s
+	// windows: a collapse and its recovery show here.
+	AcksPer10s            []int              `json:"acksPer10s"`
+	ConnectFailuresPer10s []int              `json:"connectFailuresPer10s"`
+	CPU                   map[string]CPUStat `json:"cpu"`
+	LoadAvgMax            float64            `json:"loadAvgMax"`
+}
+
+// timeline counts workload acks and connect failures per 10s window of
+// [from, to).
+func timeline(in Input, from, to time.Time) (acks, fails []int) {
+	n := int(to.Sub(from)/(10*time.Second)) + 1
+	acks, fails = make([]int, n), make([]int, n)
+	slot := func(t time.Time) int {
+		if t.Before(from) || !t.Before(to) {
+			return -1
+		}
+		return int(t.Sub(from) / (10 * time.Second))
+	}
+	for _, h := range in.Clients {
+		if h.Probe {
+			continue
+		}
+		for _, s := range h.Sends {
+			for _, a := range s.Attempts {
+				if i := slot(a.End); a.Result == ResultAck && i >= 0 {
+					acks[i]++
+				}
+			}
+		}
+		for _, f := range h.Failures {
+			if i := slot(f.At); i >= 0 {
+				fails[i]++
+			}
+		}
+	}
+	return acks, fails
 }
 
 // Dist is a small distribution summary.
@@ -52,16 +91,31 @@ type Failover struct {
 	PerKill  Dist           `json:"perKillMax"`       // of each kill's slowest conversation
 	All      Dist           `json:"allConversations"` // of every (kill, conversation)
 	Censored int            `json:"censored"`         // (kill, conversation) pairs without an ack before the next fault
-	Maxima   []KillFailover `json:"kills_detail"`
+	Maxima   []KillFailover `json:"perKill"`
 }
 
 // KillFailover is one kill's failover.
 type KillFailover struct {
 	Target   string        `json:"target"`
 	At       time.Time     `json:"at"`
-	Max      time.Duration `json:"max"`
+	Max      time.Duration `json:"-"`
+	MaxMs    float64       `json:"maxMs"`
 	Slowest  string        `json:"slowest"`
 	Censored int           `json:"censored"`
+}
+
+// MarshalJSON writes the durations in milliseconds.
+func (d Dist) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		N     int     `json:"n"`
+		P50Ms float64 `json:"p50Ms"`
+		P99Ms float64 `json:"p99Ms"`
+		MaxMs float64 `json:"maxMs"`
+	}{d.N, ms(d.P50), ms(d.P99), ms(d.Max)})
+}
+
+func ms(d time.Duration) float64 {
+	return float64(d.Round(time.Millisecond)) / float64(time.Millisecond)
 }
 
 func dist(ds []time.Duration) Dist {
@@ -191,6 +245,7 @@ func failover(in Input, faults []*Fault, convs []string, end time.Time) Failover
 				k.Max, k.Slowest = d, conv
 			}
 		}
+		k.MaxMs = ms(k.Max)
 		out.Censored += k.Censored
 		if k.Max > 0 {
 			perKill = append(perKill, k.Max)

@@ -41,6 +41,12 @@ func (r *Result) WriteSummary(w io.Writer, examples int) {
 	fmt.Fprintf(w, "failover after %d node kills: per-kill max p50 %s p99 %s max %s; all conversations (n=%d) p50 %s p99 %s max %s; censored %d\n",
 		fo.Kills, rd(fo.PerKill.P50), rd(fo.PerKill.P99), rd(fo.PerKill.Max),
 		fo.All.N, rd(fo.All.P50), rd(fo.All.P99), rd(fo.All.Max), fo.Censored)
+	fmt.Fprintf(w, "acks per 10s: %v\nconnect failures per 10s: %v\n", f.AcksPer10s, f.ConnectFailuresPer10s)
+	var cpu []string
+	for _, name := range sortedKeys(f.CPU) {
+		cpu = append(cpu, fmt.Sprintf("%s mean %.0f%% max %.0f%%", name, f.CPU[name].MeanPct, f.CPU[name].MaxPct))
+	}
+	fmt.Fprintf(w, "cpu (100%% = one core): %s; machine load average max %.1f\n", strings.Join(cpu, ", "), f.LoadAvgMax)
 	for _, ft := range r.Faults {
 		fmt.Fprintf(w, "  fault %-11s %-5s pid %-7d at %s hold %-6s back after %-8s %s\n", ft.Kind, ft.Target, ft.PID,
 			ft.At.UTC().Format("15:04:05.000"), rd(ft.Hold), rd(ft.Ready.Sub(ft.At)), strings.Join(ft.Notes, "; "))

@@ -159,6 +159,10 @@ func (r *runner) run(ctx context.Context, t0 time.Time) error {
 	if err := w.start(clientCtx); err != nil {
 		return err
 	}
+	smp := newSampler(cl)
+	smpCtx, stopSampler := context.WithCancel(ctx)
+	defer stopSampler()
+	go smp.run(smpCtx)
 	nem := newNemesis(cl, cfg.Seed, cfg.Faults, cfg.FaultInterval, j, probe)
 	var nemDone sync.WaitGroup
 	nemDone.Add(1)
@@ -188,6 +192,7 @@ func (r *runner) run(ctx context.Context, t0 time.Time) error {
 	}
 	w.close()
 	stopClients()
+	stopSampler()
 	t2 := time.Now()
 	r.res.Phases.Heal = t2.Sub(runEnd)
 
@@ -201,6 +206,8 @@ func (r *runner) run(ctx context.Context, t0 time.Time) error {
 	r.res.Violations = Check(in)
 	r.res.Figures = computeFigures(in, r.res.Faults, w.convs, runEnd)
 	r.res.Figures.HealerRestarts += r.healRestarts
+	r.res.Figures.AcksPer10s, r.res.Figures.ConnectFailuresPer10s = timeline(in, t1, runEnd)
+	r.res.Figures.CPU, r.res.Figures.LoadAvgMax = smp.stats()
 	for _, p := range cl.Processes() {
 		for _, e := range p.Exits() {
 			if !e.Planned {

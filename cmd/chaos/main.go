@@ -43,6 +43,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	interval := fs.Duration("fault-interval", 10*time.Second, "a fault starts every interval")
 	faults := fs.String("faults", "kill,pause,store-pause,store-kill", "fault kinds: kill, pause, store-pause, store-kill (empty: none)")
 	bound := fs.Duration("final-bound", 30*time.Second, "the final send after healing must be acked within this")
+	// The dev store scans the whole messages collection for every LastSeq
+	// and sorted page (about 0.1-0.5ms per stored message here), and a
+	// session reads one LastSeq per conversation within 5s: past a few
+	// thousand messages no client can connect. These defaults keep a 6-minute
+	// run near 3000 messages.
+	sendMin := fs.Duration("send-min", 2*time.Second, "shortest pause of a client between two sends")
+	sendMax := fs.Duration("send-max", 4*time.Second, "longest pause of a client between two sends")
 	dir := fs.String("dir", "", "work directory for data and logs (default: a new temporary directory, removed unless --keep)")
 	keep := fs.Bool("keep", false, "keep the work directory (logs, data, histories.json)")
 	chatd := fs.String("chatd", "", "chatd binary (default: go build ./cmd/chatd)")
@@ -82,6 +89,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	res, err := chaos.Run(ctx, chaos.Config{
 		Duration: *duration, Seed: *seed, Nodes: *nodes, Clients: *clients, Conversations: *convs,
 		FaultInterval: *interval, Faults: kinds, FinalBound: *bound,
+		Client: chaos.ClientConfig{SendMin: *sendMin, SendMax: *sendMax},
 		Dir: filepath.Join(work, "run"), Bin: bin, Log: stderr,
 	})
 	if res != nil && *keep {
