@@ -90,7 +90,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Duration: *duration, Seed: *seed, Nodes: *nodes, Clients: *clients, Conversations: *convs,
 		FaultInterval: *interval, Faults: kinds, FinalBound: *bound,
 		Client: chaos.ClientConfig{SendMin: *sendMin, SendMax: *sendMax},
-		Dir: filepath.Join(work, "run"), Bin: bin, Log: stderr,
+		Dir:    filepath.Join(work, "run"), Bin: bin, Log: stderr,
 	})
 	if res != nil && *keep {
 		if err := saveHistories(filepath.Join(work, "histories.json"), res); err != nil {
