@@ -17,7 +17,7 @@ func (*MarkRead) errorReply(code string) any { return &MarkReadResult{ErrorCode:
 // runAsync.
 func (g *conversation) receiveFeature(ctx actor.Context, msg any) {
 	switch m := msg.(type) {
-	case *MarkRead:
+	case *MarkRead, *PostEvent:
 		g.queue = append(g.queue, queuedOp{sender: ctx.Sender(), msg: m, at: g.deps.Now()})
 		g.next(ctx)
 	case *readDone:
@@ -32,6 +32,8 @@ func (g *conversation) startOp(ctx actor.Context, op queuedOp) {
 	switch m := op.msg.(type) {
 	case *MarkRead:
 		g.startRead(ctx, op, m)
+	case *PostEvent:
+		g.startEvent(ctx, op, m)
 	default:
 		g.startAdmin(ctx, op)
 	}

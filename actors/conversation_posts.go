@@ -10,6 +10,8 @@ import (
 type commitDone struct {
 	ops    []queuedOp
 	result commitResult
+	// applyErr: an event was stored but applying it to its target failed.
+	applyErr error
 }
 
 // startCommit takes the leading run of queued sends (up to MaxBatch), answers
@@ -80,6 +82,9 @@ func (g *conversation) onCommitDone(ctx actor.Context, d *commitDone) {
 		g.log.Warn("seq taken by another writer: concurrent activation", "conflicts", r.conflicts, "last_seq", r.lastSeq)
 		g.checkFence(ctx)
 	}
+	if d.applyErr != nil {
+		g.log.Warn("event stored but not applied to its target", "err", d.applyErr)
+	}
 	posted := &MessagesPosted{}
 	for i, o := range r.outcomes {
 		op := d.ops[i]
@@ -105,8 +110,11 @@ func (g *conversation) onCommitDone(ctx actor.Context, d *commitDone) {
 }
 
 // toChatMessage converts a stored message to its actor-message form.
-func toChatMessage(m persistence.Message) *ChatMessage {
-	return &ChatMessage{
+func toChatMessage(m persistence.Message) *ChatMessage { return ChatMessageOf(m) }
+
+// ChatMessageOf converts a stored message (or event) to its actor-message form.
+func ChatMessageOf(m persistence.Message) *ChatMessage {
+	cm := &ChatMessage{
 		ConversationId: m.ConversationID,
 		Seq:            m.Seq,
 		MessageId:      m.ID,
@@ -115,5 +123,13 @@ func toChatMessage(m persistence.Message) *ChatMessage {
 		Body:           m.Body,
 		CreatedAtMs:    m.CreatedAt.UnixMilli(),
 		Kind:           string(m.Kind),
+		TargetSeq:      m.TargetSeq,
+		SubjectId:      m.SubjectID,
+		Deleted:        m.Deleted,
+		UpdatedSeq:     m.UpdatedSeq,
 	}
+	if !m.EditedAt.IsZero() {
+		cm.EditedAtMs = m.EditedAt.UnixMilli()
+	}
+	return cm
 }

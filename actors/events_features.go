@@ -49,6 +49,18 @@ type ClientTyping struct {
 	ConversationID string
 }
 
+// ClientEvent asks to edit, delete, react to or unreact to the message at
+// TargetSeq (Kind: "edit", "delete", "react", "unreact"). Body is the new
+// text of an edit, or the emoji of a reaction. Answered like a send (Ack).
+type ClientEvent struct {
+	RequestID      string
+	ConversationID string
+	ClientMsgID    string
+	Kind           string
+	TargetSeq      int64
+	Body           string
+}
+
 // ClientRead asks to move the user's read marker of a conversation forward to Seq.
 type ClientRead struct {
 	RequestID      string

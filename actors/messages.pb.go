@@ -35,8 +35,16 @@ type ChatMessage struct {
 	Body           string                 `protobuf:"bytes,6,opt,name=body,proto3" json:"body,omitempty"`
 	CreatedAtMs    int64                  `protobuf:"varint,7,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
 	Kind           string                 `protobuf:"bytes,8,opt,name=kind,proto3" json:"kind,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// target_seq: the message an edit, delete or reaction acts on.
+	TargetSeq int64 `protobuf:"varint,9,opt,name=target_seq,json=targetSeq,proto3" json:"target_seq,omitempty"`
+	// subject_id: the user a membership event acts on.
+	SubjectId string `protobuf:"bytes,10,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	// The current state of a chat message as stored (persistence.Message).
+	EditedAtMs    int64 `protobuf:"varint,11,opt,name=edited_at_ms,json=editedAtMs,proto3" json:"edited_at_ms,omitempty"`
+	Deleted       bool  `protobuf:"varint,12,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	UpdatedSeq    int64 `protobuf:"varint,13,opt,name=updated_seq,json=updatedSeq,proto3" json:"updated_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ChatMessage) Reset() {
@@ -123,6 +131,41 @@ func (x *ChatMessage) GetKind() string {
 		return x.Kind
 	}
 	return ""
+}
+
+func (x *ChatMessage) GetTargetSeq() int64 {
+	if x != nil {
+		return x.TargetSeq
+	}
+	return 0
+}
+
+func (x *ChatMessage) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
+}
+
+func (x *ChatMessage) GetEditedAtMs() int64 {
+	if x != nil {
+		return x.EditedAtMs
+	}
+	return 0
+}
+
+func (x *ChatMessage) GetDeleted() bool {
+	if x != nil {
+		return x.Deleted
+	}
+	return false
+}
+
+func (x *ChatMessage) GetUpdatedSeq() int64 {
+	if x != nil {
+		return x.UpdatedSeq
+	}
+	return 0
 }
 
 // PostMessage asks a conversation grain to append a message.
@@ -1209,11 +1252,90 @@ func (*PresenceProbe) Descriptor() ([]byte, []int) {
 	return file_actors_messages_proto_rawDescGZIP(), []int{19}
 }
 
+// PostEvent asks a conversation grain to append an event about one of its
+// messages (kind "edit", "delete", "react" or "unreact" on target_seq) and
+// apply it. Answered with PostMessageResult, like PostMessage.
+type PostEvent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SenderId      string                 `protobuf:"bytes,1,opt,name=sender_id,json=senderId,proto3" json:"sender_id,omitempty"`
+	ClientMsgId   string                 `protobuf:"bytes,2,opt,name=client_msg_id,json=clientMsgId,proto3" json:"client_msg_id,omitempty"`
+	Kind          string                 `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	TargetSeq     int64                  `protobuf:"varint,4,opt,name=target_seq,json=targetSeq,proto3" json:"target_seq,omitempty"`
+	Body          string                 `protobuf:"bytes,5,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostEvent) Reset() {
+	*x = PostEvent{}
+	mi := &file_actors_messages_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostEvent) ProtoMessage() {}
+
+func (x *PostEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostEvent.ProtoReflect.Descriptor instead.
+func (*PostEvent) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *PostEvent) GetSenderId() string {
+	if x != nil {
+		return x.SenderId
+	}
+	return ""
+}
+
+func (x *PostEvent) GetClientMsgId() string {
+	if x != nil {
+		return x.ClientMsgId
+	}
+	return ""
+}
+
+func (x *PostEvent) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *PostEvent) GetTargetSeq() int64 {
+	if x != nil {
+		return x.TargetSeq
+	}
+	return 0
+}
+
+func (x *PostEvent) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
 var File_actors_messages_proto protoreflect.FileDescriptor
 
 const file_actors_messages_proto_rawDesc = "" +
 	"\n" +
-	"\x15actors/messages.proto\x12\vchat.actors\"\xf4\x01\n" +
+	"\x15actors/messages.proto\x12\vchat.actors\"\x8f\x03\n" +
 	"\vChatMessage\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x03R\x03seq\x12\x1d\n" +
@@ -1223,7 +1345,17 @@ const file_actors_messages_proto_rawDesc = "" +
 	"\rclient_msg_id\x18\x05 \x01(\tR\vclientMsgId\x12\x12\n" +
 	"\x04body\x18\x06 \x01(\tR\x04body\x12\"\n" +
 	"\rcreated_at_ms\x18\a \x01(\x03R\vcreatedAtMs\x12\x12\n" +
-	"\x04kind\x18\b \x01(\tR\x04kind\"b\n" +
+	"\x04kind\x18\b \x01(\tR\x04kind\x12\x1d\n" +
+	"\n" +
+	"target_seq\x18\t \x01(\x03R\ttargetSeq\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\n" +
+	" \x01(\tR\tsubjectId\x12 \n" +
+	"\fedited_at_ms\x18\v \x01(\x03R\n" +
+	"editedAtMs\x12\x18\n" +
+	"\adeleted\x18\f \x01(\bR\adeleted\x12\x1f\n" +
+	"\vupdated_seq\x18\r \x01(\x03R\n" +
+	"updatedSeq\"b\n" +
 	"\vPostMessage\x12\x1b\n" +
 	"\tsender_id\x18\x01 \x01(\tR\bsenderId\x12\"\n" +
 	"\rclient_msg_id\x18\x02 \x01(\tR\vclientMsgId\x12\x12\n" +
@@ -1294,7 +1426,14 @@ const file_actors_messages_proto_rawDesc = "" +
 	"\flast_seen_ms\x18\x03 \x01(\x03R\n" +
 	"lastSeenMs\x12)\n" +
 	"\x10conversation_ids\x18\x04 \x03(\tR\x0fconversationIds\"\x0f\n" +
-	"\rPresenceProbeB$Z\"github.com/actorchat/engine/actorsb\x06proto3"
+	"\rPresenceProbe\"\x93\x01\n" +
+	"\tPostEvent\x12\x1b\n" +
+	"\tsender_id\x18\x01 \x01(\tR\bsenderId\x12\"\n" +
+	"\rclient_msg_id\x18\x02 \x01(\tR\vclientMsgId\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x1d\n" +
+	"\n" +
+	"target_seq\x18\x04 \x01(\x03R\ttargetSeq\x12\x12\n" +
+	"\x04body\x18\x05 \x01(\tR\x04bodyB$Z\"github.com/actorchat/engine/actorsb\x06proto3"
 
 var (
 	file_actors_messages_proto_rawDescOnce sync.Once
@@ -1308,7 +1447,7 @@ func file_actors_messages_proto_rawDescGZIP() []byte {
 	return file_actors_messages_proto_rawDescData
 }
 
-var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_actors_messages_proto_goTypes = []any{
 	(*ChatMessage)(nil),        // 0: chat.actors.ChatMessage
 	(*PostMessage)(nil),        // 1: chat.actors.PostMessage
@@ -1330,6 +1469,7 @@ var file_actors_messages_proto_goTypes = []any{
 	(*PresenceState)(nil),      // 17: chat.actors.PresenceState
 	(*PresenceChanged)(nil),    // 18: chat.actors.PresenceChanged
 	(*PresenceProbe)(nil),      // 19: chat.actors.PresenceProbe
+	(*PostEvent)(nil),          // 20: chat.actors.PostEvent
 }
 var file_actors_messages_proto_depIdxs = []int32{
 	0, // 0: chat.actors.PostMessageResult.message:type_name -> chat.actors.ChatMessage
@@ -1353,7 +1493,7 @@ func file_actors_messages_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_messages_proto_rawDesc), len(file_actors_messages_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

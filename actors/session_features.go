@@ -10,7 +10,7 @@ import (
 // client requests (held until ready like the others) and hub events.
 func (s *session) receiveFeature(ctx actor.Context, msg any) {
 	switch m := msg.(type) {
-	case *ClientRead, *ClientTyping:
+	case *ClientRead, *ClientTyping, *ClientEvent:
 		s.onClient(ctx, m)
 	case *ReceiptEvent:
 		if s.isMember(m.ConversationID) {
@@ -32,6 +32,8 @@ func (s *session) onFeatureRequest(ctx actor.Context, req any) {
 		s.onRead(ctx, r)
 	case *ClientTyping:
 		s.onTyping(ctx, r)
+	case *ClientEvent:
+		s.onEvent(ctx, r)
 	}
 }
 
@@ -115,4 +117,46 @@ func (s *session) onTyping(ctx actor.Context, r *ClientTyping) {
 			ctx.Send(pid, &Typing{UserId: user})
 		}
 	})
+}
+
+// onEvent forwards an edit, delete or reaction to the conversation's grain,
+// in order with the connection's sends, and acknowledges the stored event.
+func (s *session) onEvent(ctx actor.Context, r *ClientEvent) {
+	if !s.isMember(r.ConversationID) {
+		s.refuse(ctx, r.RequestID, CodeForbidden, "not a member of this conversation")
+		return
+	}
+	s.withGrain(ctx, r.ConversationID, func(pid *actor.PID) {
+		if pid == nil {
+			s.refuse(ctx, r.RequestID, CodeUnavailable, "conversation temporarily unavailable; retry with the same clientMsgId")
+			return
+		}
+		msg := &PostEvent{SenderId: s.userID, ClientMsgId: r.ClientMsgID, Kind: r.Kind, TargetSeq: r.TargetSeq, Body: r.Body}
+		s.requestGrain(ctx, r.ConversationID, pid, r.RequestID, msg, func(res any) {
+			out, ok := res.(*PostMessageResult)
+			switch {
+			case !ok:
+				s.refuse(ctx, r.RequestID, CodeInternal, "unexpected reply")
+			case out.ErrorCode != "":
+				s.refuse(ctx, r.RequestID, out.ErrorCode, eventErrorText(out.ErrorCode))
+			default:
+				s.emit(ctx, &Ack{RequestID: r.RequestID, Msg: out.Message, Duplicate: out.Duplicate})
+			}
+		})
+	})
+}
+
+func eventErrorText(code string) string {
+	switch code {
+	case CodeForbidden:
+		return "not allowed on this message"
+	case CodeNotFound:
+		return "no such message (or it was deleted)"
+	case CodeInvalid:
+		return "invalid request"
+	case CodeUnavailable:
+		return "store unavailable; retry with the same clientMsgId"
+	default:
+		return "request failed"
+	}
 }

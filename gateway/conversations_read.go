@@ -48,6 +48,10 @@ func (s *Server) handleListConversations(w http.ResponseWriter, r *http.Request)
 	writeJSON(w, http.StatusOK, map[string]any{"conversations": list})
 }
 
+// previewWindow is how many of the newest entries the list reads to find
+// the last chat message.
+const previewWindow = 20
+
 // summary is one row of the conversation list.
 func (s *Server) summary(ctx context.Context, m persistence.Member) (conversationView, error) {
 	d := s.deps.Directory
@@ -57,13 +61,21 @@ func (s *Server) summary(ctx context.Context, m persistence.Member) (conversatio
 	}
 	v := conversationView{ID: c.ID, Kind: string(c.Kind), Title: c.Title, CreatedBy: c.CreatedBy,
 		CreatedAt: millis(c.CreatedAt), LastReadSeq: m.LastReadSeq, Role: string(m.Role)}
-	last, err := d.Messages(ctx, c.ID, persistence.MessageQuery{Limit: 1})
+	// The newest entries: the last seq, and the last chat message among
+	// them for the preview (events such as edits and reactions are not one).
+	last, err := d.Messages(ctx, c.ID, persistence.MessageQuery{Limit: previewWindow})
 	if err != nil {
 		return v, err
 	}
-	if len(last) == 1 {
-		wm := toWireMessage(toChat(last[0]), "")
-		v.LastMessage, v.LastSeq = &wm, last[0].Seq
+	if len(last) > 0 {
+		v.LastSeq = last[len(last)-1].Seq
+	}
+	for i := len(last) - 1; i >= 0; i-- {
+		if last[i].Kind == persistence.KindMessage {
+			wm := toWireMessage(toChat(last[i]), "")
+			v.LastMessage = &wm
+			break
+		}
 	}
 	if v.LastSeq > v.LastReadSeq {
 		if v.Unread, err = d.CountUnread(ctx, c.ID, m.UserID, v.LastReadSeq); err != nil {
@@ -267,7 +279,4 @@ func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
 }
 
 // toChat converts a stored message for encoding.
-func toChat(m persistence.Message) *actors.ChatMessage {
-	return &actors.ChatMessage{ConversationId: m.ConversationID, Seq: m.Seq, MessageId: m.ID, SenderId: m.SenderID,
-		ClientMsgId: m.ClientMsgID, Body: m.Body, CreatedAtMs: m.CreatedAt.UnixMilli(), Kind: string(m.Kind)}
-}
+func toChat(m persistence.Message) *actors.ChatMessage { return actors.ChatMessageOf(m) }

@@ -204,6 +204,11 @@ type frame struct {
 	LastReadSeq    int64
 	Status         string
 	LastSeen       string
+	Kind           string
+	TargetSeq      int64
+	EditedAt       string
+	Deleted        bool
+	UpdatedSeq     int64
 }
 
 // client is a test WebSocket client: a reader goroutine feeds frames to a

@@ -26,6 +26,7 @@ type inFrame struct {
 	BeforeSeq      int64  `json:"beforeSeq"`
 	Limit          int    `json:"limit"`
 	Seq            int64  `json:"seq"`
+	TargetSeq      int64  `json:"targetSeq"`
 }
 
 // frameError is a decoding or validation failure reported to the client.
@@ -131,13 +132,28 @@ type wireMessage struct {
 	ClientMsgID    string `json:"clientMsgId"`
 	Body           string `json:"body"`
 	CreatedAt      string `json:"createdAt"`
+	Kind           string `json:"kind"`
+	// Events and the current state of chat messages; absent when empty.
+	TargetSeq  int64  `json:"targetSeq,omitempty"`
+	SubjectID  string `json:"subjectId,omitempty"`
+	EditedAt   string `json:"editedAt,omitempty"`
+	Deleted    bool   `json:"deleted,omitempty"`
+	UpdatedSeq int64  `json:"updatedSeq,omitempty"`
 }
 
 func toWireMessage(m *actors.ChatMessage, typ string) wireMessage {
-	return wireMessage{
+	w := wireMessage{
 		Type: typ, ConversationID: m.ConversationId, Seq: m.Seq, MessageID: m.MessageId,
 		SenderID: m.SenderId, ClientMsgID: m.ClientMsgId, Body: m.Body, CreatedAt: formatMillis(m.CreatedAtMs),
+		Kind: m.Kind, TargetSeq: m.TargetSeq, SubjectID: m.SubjectId, Deleted: m.Deleted, UpdatedSeq: m.UpdatedSeq,
 	}
+	if w.Kind == "" {
+		w.Kind = "message"
+	}
+	if m.EditedAtMs > 0 {
+		w.EditedAt = formatMillis(m.EditedAtMs)
+	}
+	return w
 }
 
 // timeLayout is every time on the wire: RFC 3339, UTC, milliseconds.

@@ -9,10 +9,10 @@ import (
 // Frames of the features beyond plain messaging (docs/protocol.md).
 
 // validateFeatureFrame validates the frame types wire.go does not know.
-func validateFeatureFrame(f *inFrame, _ int) *frameError {
+func validateFeatureFrame(f *inFrame, maxBody int) *frameError {
 	bad := func(msg string) *frameError { return &frameError{code: CodeInvalid, msg: msg} }
 	switch f.Type {
-	case "read", "typing":
+	case "read", "typing", "edit", "delete":
 	default:
 		return bad("unknown frame type")
 	}
@@ -27,6 +27,22 @@ func validateFeatureFrame(f *inFrame, _ int) *frameError {
 		if f.Seq < 0 {
 			return bad("seq must be >= 0")
 		}
+	case "edit", "delete":
+		if f.ClientMsgID == "" || len(f.ClientMsgID) > maxIDLen {
+			return bad("clientMsgId is required (at most 64 bytes)")
+		}
+		if f.TargetSeq <= 0 {
+			return bad("targetSeq must be > 0")
+		}
+		if f.Type == "delete" && f.Body != "" {
+			return bad("a delete carries no body")
+		}
+		if f.Type == "edit" && f.Body == "" {
+			return bad("body is empty")
+		}
+		if len(f.Body) > maxBody {
+			return &frameError{code: CodeTooLarge, msg: "body too large"}
+		}
 	}
 	return nil
 }
@@ -38,6 +54,9 @@ func (f *inFrame) featureToActor() any {
 		return &actors.ClientRead{RequestID: f.ID, ConversationID: f.ConversationID, Seq: f.Seq}
 	case "typing":
 		return &actors.ClientTyping{RequestID: f.ID, ConversationID: f.ConversationID}
+	case "edit", "delete":
+		return &actors.ClientEvent{RequestID: f.ID, ConversationID: f.ConversationID, ClientMsgID: f.ClientMsgID,
+			Kind: f.Type, TargetSeq: f.TargetSeq, Body: f.Body}
 	}
 	return nil
 }

@@ -6,4 +6,5 @@ package persistence
 type Features interface {
 	Unread
 	Presence
+	Events
 }

@@ -63,10 +63,29 @@ type Member struct {
 // MessageKind tells chat messages from other sequenced events.
 type MessageKind string
 
-// Message kinds. Only KindMessage is produced today; the field exists so that
-// later sequenced events (edits, membership changes) share the sequence.
+// Message kinds. KindMessage is a chat message; every other kind is a
+// sequenced event about the conversation or about one of its messages
+// (TargetSeq), sharing the conversation's sequence so that sync replays it.
 const (
 	KindMessage MessageKind = "message"
+	// KindEdit replaces the body of the message at TargetSeq with Body.
+	KindEdit MessageKind = "edit"
+	// KindDelete deletes the message at TargetSeq (its body is cleared).
+	KindDelete MessageKind = "delete"
+	// KindReact adds the reaction Body (an emoji) of SenderID to TargetSeq.
+	KindReact MessageKind = "react"
+	// KindUnreact removes the reaction Body of SenderID from TargetSeq.
+	KindUnreact MessageKind = "unreact"
+	// KindRename sets the conversation's title to Body.
+	KindRename MessageKind = "rename"
+	// KindJoin: SenderID added SubjectID with role Body.
+	KindJoin MessageKind = "join"
+	// KindLeave: SenderID left.
+	KindLeave MessageKind = "leave"
+	// KindRemove: SenderID removed SubjectID.
+	KindRemove MessageKind = "remove"
+	// KindRole: SenderID changed SubjectID's role to Body.
+	KindRole MessageKind = "role"
 )
 
 // Message is one sequenced entry of a conversation. (ConversationID, Seq) is
@@ -80,6 +99,18 @@ type Message struct {
 	ClientMsgID    string
 	Body           string
 	CreatedAt      time.Time
+
+	// TargetSeq is the message an edit, delete or reaction acts on; 0 otherwise.
+	TargetSeq int64
+	// SubjectID is the user a membership event acts on; "" otherwise.
+	SubjectID string
+	// The current state of a chat message, kept by the store as events apply
+	// (see persistence.Events): EditedAt is when its body last changed (zero:
+	// never), Deleted that it was deleted (Body is then empty), UpdatedSeq
+	// the seq of the last event applied to it (0: none).
+	EditedAt   time.Time
+	Deleted    bool
+	UpdatedSeq int64
 }
 
 // MessageQuery selects a page of a conversation's messages. At most one of

@@ -20,6 +20,7 @@ const (
 	idxMemberUser      = "userId"
 	idxMessageSeq      = "conversationId_seq_unique"
 	idxMessageClientID = "conversationId_senderId_clientMsgId_unique"
+	idxMessageTarget   = "conversationId_targetSeq_sparse"
 )
 
 // indexSpec is one index of one collection.
@@ -50,6 +51,8 @@ var indexSpecs = []indexSpec{
 	{collMessages, idxMessageClientID, bson.D{
 		{Key: fConversationID, Value: 1}, {Key: fSenderID, Value: 1}, {Key: fClientMsgID, Value: 1},
 	}, true, false},
+	// The edits of a message, for DeleteMessage (only events have targetSeq).
+	{collMessages, idxMessageTarget, bson.D{{Key: fConversationID, Value: 1}, {Key: fTargetSeq, Value: 1}}, false, true},
 }
 
 // ensureIndexes creates every index of indexSpecs, one createIndexes

@@ -39,6 +39,7 @@ var wantIndexes = map[string][]index{
 		{"_id_", "_id", false},
 		{"conversationId_seq_unique", "conversationId,seq", true},
 		{"conversationId_senderId_clientMsgId_unique", "conversationId,senderId,clientMsgId", true},
+		{"conversationId_targetSeq_sparse", "conversationId,targetSeq", false},
 	},
 }
 

@@ -164,10 +164,16 @@ type messageDoc struct {
 	ClientMsgID    string    `bson:"clientMsgId"`
 	Body           string    `bson:"body"`
 	CreatedAt      time.Time `bson:"createdAt"`
+	// Absent unless set, so plain chat messages stay small.
+	TargetSeq  int64      `bson:"targetSeq,omitempty"`
+	SubjectID  string     `bson:"subjectId,omitempty"`
+	EditedAt   *time.Time `bson:"editedAt,omitempty"`
+	Deleted    bool       `bson:"deleted,omitempty"`
+	UpdatedSeq int64      `bson:"updatedSeq,omitempty"`
 }
 
 func toMessageDoc(m persistence.Message) messageDoc {
-	return messageDoc{
+	d := messageDoc{
 		ID:             m.ID,
 		ConversationID: m.ConversationID,
 		Seq:            m.Seq,
@@ -176,11 +182,19 @@ func toMessageDoc(m persistence.Message) messageDoc {
 		ClientMsgID:    m.ClientMsgID,
 		Body:           m.Body,
 		CreatedAt:      m.CreatedAt,
+		TargetSeq:      m.TargetSeq,
+		SubjectID:      m.SubjectID,
+		Deleted:        m.Deleted,
+		UpdatedSeq:     m.UpdatedSeq,
 	}
+	if !m.EditedAt.IsZero() {
+		d.EditedAt = &m.EditedAt
+	}
+	return d
 }
 
 func (d messageDoc) record() persistence.Message {
-	return persistence.Message{
+	m := persistence.Message{
 		ConversationID: d.ConversationID,
 		Seq:            d.Seq,
 		ID:             d.ID,
@@ -189,5 +203,13 @@ func (d messageDoc) record() persistence.Message {
 		ClientMsgID:    d.ClientMsgID,
 		Body:           d.Body,
 		CreatedAt:      d.CreatedAt,
+		TargetSeq:      d.TargetSeq,
+		SubjectID:      d.SubjectID,
+		Deleted:        d.Deleted,
+		UpdatedSeq:     d.UpdatedSeq,
 	}
+	if d.EditedAt != nil {
+		m.EditedAt = d.EditedAt.UTC()
+	}
+	return m
 }

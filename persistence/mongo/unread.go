@@ -21,6 +21,7 @@ func (s *Store) CountUnread(ctx context.Context, conversationID, userID string, 
 		{Key: fConversationID, Value: conversationID},
 		{Key: fSeq, Value: bson.D{{Key: "$gt", Value: afterSeq}}},
 		{Key: fKind, Value: string(persistence.KindMessage)},
+		{Key: fDeleted, Value: bson.D{{Key: "$ne", Value: true}}},
 		{Key: fSenderID, Value: bson.D{{Key: "$ne", Value: userID}}},
 	}
 	var n int64

@@ -12,8 +12,9 @@ import (
 )
 
 const (
-	messageColumns   = `conversation_id, seq, id, kind, sender_id, client_msg_id, body, created_at`
-	insertMessageSQL = `INSERT INTO messages (` + messageColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	messageColumns = `conversation_id, seq, id, kind, sender_id, client_msg_id, body, created_at,
+		target_seq, subject_id, edited_at, deleted, updated_seq`
+	insertMessageSQL = `INSERT INTO messages (` + messageColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	lastSeqSQL       = `SELECT seq FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT 1`
 	byClientIDSQL    = `SELECT ` + messageColumns + ` FROM messages
 		WHERE conversation_id = ? AND sender_id = ? AND client_msg_id = ?`
@@ -57,7 +58,8 @@ func (s *Store) appendMessages(ctx context.Context, msgs []persistence.Message) 
 	insert := tx.StmtContext(ctx, s.stmts.insertMessage)
 	for _, m := range msgs {
 		_, err := insert.ExecContext(ctx, m.ConversationID, m.Seq, m.ID, string(m.Kind),
-			m.SenderID, m.ClientMsgID, m.Body, millis(m.CreatedAt))
+			m.SenderID, m.ClientMsgID, m.Body, millis(m.CreatedAt),
+			m.TargetSeq, m.SubjectID, nullMillis(m.EditedAt), m.Deleted, m.UpdatedSeq)
 		if err != nil {
 			if err = translate(err); !errors.Is(err, persistence.ErrDuplicate) {
 				return n, nil, err
@@ -127,11 +129,14 @@ func scanMessage(sc scanner) (persistence.Message, error) {
 	var m persistence.Message
 	var kind string
 	var created int64
-	err := sc.Scan(&m.ConversationID, &m.Seq, &m.ID, &kind, &m.SenderID, &m.ClientMsgID, &m.Body, &created)
+	var edited sql.NullInt64
+	err := sc.Scan(&m.ConversationID, &m.Seq, &m.ID, &kind, &m.SenderID, &m.ClientMsgID, &m.Body, &created,
+		&m.TargetSeq, &m.SubjectID, &edited, &m.Deleted, &m.UpdatedSeq)
 	if err != nil {
 		return persistence.Message{}, err
 	}
 	m.Kind = persistence.MessageKind(kind)
 	m.CreatedAt = fromMillis(created)
+	m.EditedAt = fromNullMillis(edited)
 	return m, nil
 }

@@ -90,6 +90,17 @@ CREATE TABLE last_seen (
 	at      INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 `,
+	// 4: sequenced events about messages and members, and the current state
+	// of chat messages (persistence.Events). messages_target serves a
+	// delete's clearing of the edits of its target.
+	`
+ALTER TABLE messages ADD COLUMN target_seq  INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN subject_id  TEXT    NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN edited_at   INTEGER; -- NULL: never edited
+ALTER TABLE messages ADD COLUMN deleted     INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN updated_seq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX messages_target ON messages (conversation_id, target_seq) WHERE target_seq > 0;
+`,
 }
 
 // migrate brings the schema of db up to date in one immediate transaction,

@@ -10,7 +10,7 @@ import (
 // countUnreadSQL walks the conversation's messages_seq range after the read
 // marker, stopping after MaxUnread matches.
 const countUnreadSQL = `SELECT count(*) FROM (SELECT 1 FROM messages
-	WHERE conversation_id = ? AND seq > ? AND kind = 'message' AND sender_id <> ? LIMIT ?)`
+	WHERE conversation_id = ? AND seq > ? AND kind = 'message' AND deleted = 0 AND sender_id <> ? LIMIT ?)`
 
 // CountUnread implements persistence.Unread.
 func (s *Store) CountUnread(ctx context.Context, conversationID, userID string, afterSeq int64) (int64, error) {

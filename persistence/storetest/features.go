@@ -7,6 +7,7 @@ func featureCases() []testCase {
 	for _, area := range [][]testCase{
 		unreadCases(),
 		presenceCases(),
+		eventCases(),
 	} {
 		all = append(all, area...)
 	}

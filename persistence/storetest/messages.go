@@ -67,6 +67,7 @@ func appendPrefix(t *testing.T, s persistence.Store, msgs []persistence.Message,
 
 func normMessage(m persistence.Message) persistence.Message {
 	m.CreatedAt = ms(m.CreatedAt)
+	m.EditedAt = ms(m.EditedAt)
 	return m
 }
 
