@@ -24,6 +24,7 @@ type bigroomResult struct {
 		Added           int64        `json:"members_added"` // through POST …/members (the first 100 come with the create)
 		MembersPerSec   float64      `json:"members_added_per_s"`
 		AddConflicts    int64        `json:"add_member_conflicts"` // 409 to an add that took effect
+		AddRetries      int64        `json:"add_member_retries"`   // after 503/500/transport errors
 		Connect         connectStats `json:"connect"`
 	} `json:"setup"`
 	ConversationID  string           `json:"conversation_id"`
@@ -103,7 +104,7 @@ func (r *bigroomRun) setup(ctx context.Context, b *bench, res *bigroomResult) ([
 	}
 	res.ConversationID = r.convID
 	res.Setup.RoomSeconds = sinceSec(t0)
-	res.Setup.AddConflicts = b.addConflicts.Load()
+	res.Setup.AddConflicts, res.Setup.AddRetries = b.addConflicts.Load(), b.addRetries.Load()
 	res.Setup.Added = b.added.Load() - added0
 	res.Setup.MembersPerSec = roundTo(float64(res.Setup.Added)/max(res.Setup.RoomSeconds, 0.001), 1)
 	clients, st, err := b.connectAll(ctx, r.members,
@@ -222,8 +223,8 @@ func (r *bigroomResult) writeText(w io.Writer) {
 	s := r.Setup
 	fmt.Fprintf(w, "== bigroom: %d members, %d messages every %s, body %d B, %d node(s)\n",
 		r.Params.Members, r.Params.Messages, r.Params.Interval, r.Params.BodySize, r.Params.Nodes)
-	fmt.Fprintf(w, "   setup: register %.1fs, create room + add %d members %.1fs (%.0f/s, %d answered 409 although added), connect %d in %.1fs (%.0f/s)\n",
-		s.RegisterSeconds, s.Added, s.RoomSeconds, s.MembersPerSec, s.AddConflicts, s.Connect.Connected, s.Connect.Seconds, s.Connect.PerSecond)
+	fmt.Fprintf(w, "   setup: register %.1fs, create room + add %d members %.1fs (%.0f/s, %d answered 409 although added, %d retried), connect %d in %.1fs (%.0f/s)\n",
+		s.RegisterSeconds, s.Added, s.RoomSeconds, s.MembersPerSec, s.AddConflicts, s.AddRetries, s.Connect.Connected, s.Connect.Seconds, s.Connect.PerSecond)
 	fmt.Fprintf(w, "   conversation %s (reuse with --room)\n", r.ConversationID)
 	fmt.Fprintf(w, "   sends %d, acks %d, errors: %s, reached every member: %d\n", r.Sends, r.Acks, formatCounts(r.Errors), r.Complete)
 	writeLatency(w, "send->all", r.AllMembers)

@@ -112,6 +112,7 @@ type bench struct {
 
 	addConflicts atomic.Int64 // 409 answers to adding a member (see addMembers)
 	added        atomic.Int64 // members added through the members endpoint
+	addRetries   atomic.Int64 // member adds retried after unavailable/internal/transport
 }
 
 func newBench(cfg *config, stderr io.Writer) (*bench, error) {

@@ -125,21 +125,45 @@ func (b *bench) addMembers(ctx context.Context, owner *user, id string, more []*
 	var meter rateMeter
 	b.prog.set("add-members", func() string {
 		a := added.Load()
-		return fmt.Sprintf("added %d/%d (%.0f/s), 409 conflicts %d", a, len(more), meter.rate(a), b.addConflicts.Load())
+		return fmt.Sprintf("added %d/%d (%.0f/s), 409 conflicts %d, retries %d", a, len(more), meter.rate(a),
+			b.addConflicts.Load(), b.addRetries.Load())
 	})
 	return forEach(ctx, len(more), b.cfg.concurrency, func(i int) error {
-		err := b.rest.addMember(ctx, owner, id, more[i].Username)
-		switch code := errorCode(err); {
-		case err == nil:
-		case code == "conflict":
-			b.addConflicts.Add(1)
-		default:
-			return fmt.Errorf("add %s to %s: %w", more[i].Username, id, err)
+		if err := b.addMember(ctx, owner, id, more[i]); err != nil {
+			return err
 		}
 		added.Add(1)
 		b.added.Add(1)
 		return nil
 	})
+}
+
+// addMember adds one user, retrying (at most 5 times, with backoff) what
+// the protocol says to retry: unavailable, internal and transport errors.
+func (b *bench) addMember(ctx context.Context, owner *user, id string, u *user) error {
+	var err error
+	for attempt := range 5 {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(attempt) * 250 * time.Millisecond):
+			}
+		}
+		err = b.rest.addMember(ctx, owner, id, u.Username)
+		switch errorCode(err) {
+		case "":
+			return nil
+		case "conflict":
+			b.addConflicts.Add(1)
+			return nil
+		case "unavailable", "internal", "transport", "timeout":
+			b.addRetries.Add(1)
+			continue
+		}
+		break
+	}
+	return fmt.Errorf("add %s to %s: %w", u.Username, id, err)
 }
 
 // connectStats describes a batch of connection attempts.
