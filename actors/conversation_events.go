@@ -52,8 +52,12 @@ func (g *conversation) checkEvent(m *PostEvent) string {
 		return CodeNotFound
 	}
 	switch persistence.MessageKind(m.Kind) {
-	case persistence.KindEdit, persistence.KindReact, persistence.KindUnreact:
+	case persistence.KindEdit:
 		if m.Body == "" {
+			return CodeInvalid
+		}
+	case persistence.KindReact, persistence.KindUnreact:
+		if !ValidEmoji(m.Body) {
 			return CodeInvalid
 		}
 	case persistence.KindDelete:
@@ -133,6 +137,9 @@ func applyToTarget(ctx context.Context, st persistence.Store, ev persistence.Mes
 		return st.EditMessage(ctx, ev.ConversationID, ev.TargetSeq, ev.Body, ev.CreatedAt, ev.Seq)
 	case persistence.KindDelete:
 		return st.DeleteMessage(ctx, ev.ConversationID, ev.TargetSeq, ev.Seq)
+	case persistence.KindReact, persistence.KindUnreact:
+		r := persistence.Reaction{ConversationID: ev.ConversationID, Seq: ev.TargetSeq, Emoji: ev.Body, UserID: ev.SenderID, At: ev.CreatedAt}
+		return st.SetReaction(ctx, r, ev.Kind == persistence.KindReact, ev.Seq)
 	}
 	return nil
 }

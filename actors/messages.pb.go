@@ -40,9 +40,12 @@ type ChatMessage struct {
 	// subject_id: the user a membership event acts on.
 	SubjectId string `protobuf:"bytes,10,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
 	// The current state of a chat message as stored (persistence.Message).
-	EditedAtMs    int64 `protobuf:"varint,11,opt,name=edited_at_ms,json=editedAtMs,proto3" json:"edited_at_ms,omitempty"`
-	Deleted       bool  `protobuf:"varint,12,opt,name=deleted,proto3" json:"deleted,omitempty"`
-	UpdatedSeq    int64 `protobuf:"varint,13,opt,name=updated_seq,json=updatedSeq,proto3" json:"updated_seq,omitempty"`
+	EditedAtMs int64 `protobuf:"varint,11,opt,name=edited_at_ms,json=editedAtMs,proto3" json:"edited_at_ms,omitempty"`
+	Deleted    bool  `protobuf:"varint,12,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	UpdatedSeq int64 `protobuf:"varint,13,opt,name=updated_seq,json=updatedSeq,proto3" json:"updated_seq,omitempty"`
+	// reactions: the current reactions of a chat message read from the store
+	// (history, sync, gap repair); live messages carry none.
+	Reactions     []*Reaction `protobuf:"bytes,14,rep,name=reactions,proto3" json:"reactions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -168,6 +171,66 @@ func (x *ChatMessage) GetUpdatedSeq() int64 {
 	return 0
 }
 
+func (x *ChatMessage) GetReactions() []*Reaction {
+	if x != nil {
+		return x.Reactions
+	}
+	return nil
+}
+
+// Reaction is one emoji on a chat message and who reacted with it, in order.
+type Reaction struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Emoji         string                 `protobuf:"bytes,1,opt,name=emoji,proto3" json:"emoji,omitempty"`
+	UserIds       []string               `protobuf:"bytes,2,rep,name=user_ids,json=userIds,proto3" json:"user_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Reaction) Reset() {
+	*x = Reaction{}
+	mi := &file_actors_messages_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Reaction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Reaction) ProtoMessage() {}
+
+func (x *Reaction) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Reaction.ProtoReflect.Descriptor instead.
+func (*Reaction) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Reaction) GetEmoji() string {
+	if x != nil {
+		return x.Emoji
+	}
+	return ""
+}
+
+func (x *Reaction) GetUserIds() []string {
+	if x != nil {
+		return x.UserIds
+	}
+	return nil
+}
+
 // PostMessage asks a conversation grain to append a message.
 type PostMessage struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -180,7 +243,7 @@ type PostMessage struct {
 
 func (x *PostMessage) Reset() {
 	*x = PostMessage{}
-	mi := &file_actors_messages_proto_msgTypes[1]
+	mi := &file_actors_messages_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -192,7 +255,7 @@ func (x *PostMessage) String() string {
 func (*PostMessage) ProtoMessage() {}
 
 func (x *PostMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[1]
+	mi := &file_actors_messages_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -205,7 +268,7 @@ func (x *PostMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostMessage.ProtoReflect.Descriptor instead.
 func (*PostMessage) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{1}
+	return file_actors_messages_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *PostMessage) GetSenderId() string {
@@ -244,7 +307,7 @@ type PostMessageResult struct {
 
 func (x *PostMessageResult) Reset() {
 	*x = PostMessageResult{}
-	mi := &file_actors_messages_proto_msgTypes[2]
+	mi := &file_actors_messages_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -256,7 +319,7 @@ func (x *PostMessageResult) String() string {
 func (*PostMessageResult) ProtoMessage() {}
 
 func (x *PostMessageResult) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[2]
+	mi := &file_actors_messages_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -269,7 +332,7 @@ func (x *PostMessageResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostMessageResult.ProtoReflect.Descriptor instead.
 func (*PostMessageResult) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{2}
+	return file_actors_messages_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *PostMessageResult) GetMessage() *ChatMessage {
@@ -304,7 +367,7 @@ type MemberSpec struct {
 
 func (x *MemberSpec) Reset() {
 	*x = MemberSpec{}
-	mi := &file_actors_messages_proto_msgTypes[3]
+	mi := &file_actors_messages_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -316,7 +379,7 @@ func (x *MemberSpec) String() string {
 func (*MemberSpec) ProtoMessage() {}
 
 func (x *MemberSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[3]
+	mi := &file_actors_messages_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -329,7 +392,7 @@ func (x *MemberSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberSpec.ProtoReflect.Descriptor instead.
 func (*MemberSpec) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{3}
+	return file_actors_messages_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *MemberSpec) GetUserId() string {
@@ -360,7 +423,7 @@ type CreateConversation struct {
 
 func (x *CreateConversation) Reset() {
 	*x = CreateConversation{}
-	mi := &file_actors_messages_proto_msgTypes[4]
+	mi := &file_actors_messages_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -372,7 +435,7 @@ func (x *CreateConversation) String() string {
 func (*CreateConversation) ProtoMessage() {}
 
 func (x *CreateConversation) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[4]
+	mi := &file_actors_messages_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -385,7 +448,7 @@ func (x *CreateConversation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConversation.ProtoReflect.Descriptor instead.
 func (*CreateConversation) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{4}
+	return file_actors_messages_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CreateConversation) GetKind() string {
@@ -435,7 +498,7 @@ type AddMember struct {
 
 func (x *AddMember) Reset() {
 	*x = AddMember{}
-	mi := &file_actors_messages_proto_msgTypes[5]
+	mi := &file_actors_messages_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -447,7 +510,7 @@ func (x *AddMember) String() string {
 func (*AddMember) ProtoMessage() {}
 
 func (x *AddMember) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[5]
+	mi := &file_actors_messages_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -460,7 +523,7 @@ func (x *AddMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMember.ProtoReflect.Descriptor instead.
 func (*AddMember) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{5}
+	return file_actors_messages_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *AddMember) GetActorId() string {
@@ -495,7 +558,7 @@ type RemoveMember struct {
 
 func (x *RemoveMember) Reset() {
 	*x = RemoveMember{}
-	mi := &file_actors_messages_proto_msgTypes[6]
+	mi := &file_actors_messages_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -507,7 +570,7 @@ func (x *RemoveMember) String() string {
 func (*RemoveMember) ProtoMessage() {}
 
 func (x *RemoveMember) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[6]
+	mi := &file_actors_messages_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -520,7 +583,7 @@ func (x *RemoveMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMember.ProtoReflect.Descriptor instead.
 func (*RemoveMember) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{6}
+	return file_actors_messages_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RemoveMember) GetActorId() string {
@@ -550,7 +613,7 @@ type AdminResult struct {
 
 func (x *AdminResult) Reset() {
 	*x = AdminResult{}
-	mi := &file_actors_messages_proto_msgTypes[7]
+	mi := &file_actors_messages_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -562,7 +625,7 @@ func (x *AdminResult) String() string {
 func (*AdminResult) ProtoMessage() {}
 
 func (x *AdminResult) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[7]
+	mi := &file_actors_messages_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -575,7 +638,7 @@ func (x *AdminResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminResult.ProtoReflect.Descriptor instead.
 func (*AdminResult) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{7}
+	return file_actors_messages_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AdminResult) GetErrorCode() string {
@@ -603,7 +666,7 @@ type MessagesPosted struct {
 
 func (x *MessagesPosted) Reset() {
 	*x = MessagesPosted{}
-	mi := &file_actors_messages_proto_msgTypes[8]
+	mi := &file_actors_messages_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -615,7 +678,7 @@ func (x *MessagesPosted) String() string {
 func (*MessagesPosted) ProtoMessage() {}
 
 func (x *MessagesPosted) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[8]
+	mi := &file_actors_messages_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -628,7 +691,7 @@ func (x *MessagesPosted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessagesPosted.ProtoReflect.Descriptor instead.
 func (*MessagesPosted) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{8}
+	return file_actors_messages_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *MessagesPosted) GetMessages() []*ChatMessage {
@@ -654,7 +717,7 @@ type MembershipChanged struct {
 
 func (x *MembershipChanged) Reset() {
 	*x = MembershipChanged{}
-	mi := &file_actors_messages_proto_msgTypes[9]
+	mi := &file_actors_messages_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -666,7 +729,7 @@ func (x *MembershipChanged) String() string {
 func (*MembershipChanged) ProtoMessage() {}
 
 func (x *MembershipChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[9]
+	mi := &file_actors_messages_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -679,7 +742,7 @@ func (x *MembershipChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MembershipChanged.ProtoReflect.Descriptor instead.
 func (*MembershipChanged) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{9}
+	return file_actors_messages_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *MembershipChanged) GetConversationId() string {
@@ -722,7 +785,7 @@ type MarkRead struct {
 
 func (x *MarkRead) Reset() {
 	*x = MarkRead{}
-	mi := &file_actors_messages_proto_msgTypes[10]
+	mi := &file_actors_messages_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -734,7 +797,7 @@ func (x *MarkRead) String() string {
 func (*MarkRead) ProtoMessage() {}
 
 func (x *MarkRead) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[10]
+	mi := &file_actors_messages_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -747,7 +810,7 @@ func (x *MarkRead) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkRead.ProtoReflect.Descriptor instead.
 func (*MarkRead) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{10}
+	return file_actors_messages_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MarkRead) GetUserId() string {
@@ -775,7 +838,7 @@ type MarkReadResult struct {
 
 func (x *MarkReadResult) Reset() {
 	*x = MarkReadResult{}
-	mi := &file_actors_messages_proto_msgTypes[11]
+	mi := &file_actors_messages_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -787,7 +850,7 @@ func (x *MarkReadResult) String() string {
 func (*MarkReadResult) ProtoMessage() {}
 
 func (x *MarkReadResult) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[11]
+	mi := &file_actors_messages_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -800,7 +863,7 @@ func (x *MarkReadResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkReadResult.ProtoReflect.Descriptor instead.
 func (*MarkReadResult) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{11}
+	return file_actors_messages_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *MarkReadResult) GetLastReadSeq() int64 {
@@ -830,7 +893,7 @@ type ReceiptPosted struct {
 
 func (x *ReceiptPosted) Reset() {
 	*x = ReceiptPosted{}
-	mi := &file_actors_messages_proto_msgTypes[12]
+	mi := &file_actors_messages_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -842,7 +905,7 @@ func (x *ReceiptPosted) String() string {
 func (*ReceiptPosted) ProtoMessage() {}
 
 func (x *ReceiptPosted) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[12]
+	mi := &file_actors_messages_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -855,7 +918,7 @@ func (x *ReceiptPosted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReceiptPosted.ProtoReflect.Descriptor instead.
 func (*ReceiptPosted) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{12}
+	return file_actors_messages_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ReceiptPosted) GetConversationId() string {
@@ -890,7 +953,7 @@ type Typing struct {
 
 func (x *Typing) Reset() {
 	*x = Typing{}
-	mi := &file_actors_messages_proto_msgTypes[13]
+	mi := &file_actors_messages_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -902,7 +965,7 @@ func (x *Typing) String() string {
 func (*Typing) ProtoMessage() {}
 
 func (x *Typing) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[13]
+	mi := &file_actors_messages_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -915,7 +978,7 @@ func (x *Typing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Typing.ProtoReflect.Descriptor instead.
 func (*Typing) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{13}
+	return file_actors_messages_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Typing) GetUserId() string {
@@ -937,7 +1000,7 @@ type TypingPosted struct {
 
 func (x *TypingPosted) Reset() {
 	*x = TypingPosted{}
-	mi := &file_actors_messages_proto_msgTypes[14]
+	mi := &file_actors_messages_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -949,7 +1012,7 @@ func (x *TypingPosted) String() string {
 func (*TypingPosted) ProtoMessage() {}
 
 func (x *TypingPosted) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[14]
+	mi := &file_actors_messages_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -962,7 +1025,7 @@ func (x *TypingPosted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypingPosted.ProtoReflect.Descriptor instead.
 func (*TypingPosted) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{14}
+	return file_actors_messages_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TypingPosted) GetConversationId() string {
@@ -995,7 +1058,7 @@ type SessionsReport struct {
 
 func (x *SessionsReport) Reset() {
 	*x = SessionsReport{}
-	mi := &file_actors_messages_proto_msgTypes[15]
+	mi := &file_actors_messages_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1007,7 +1070,7 @@ func (x *SessionsReport) String() string {
 func (*SessionsReport) ProtoMessage() {}
 
 func (x *SessionsReport) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[15]
+	mi := &file_actors_messages_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1020,7 +1083,7 @@ func (x *SessionsReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionsReport.ProtoReflect.Descriptor instead.
 func (*SessionsReport) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{15}
+	return file_actors_messages_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SessionsReport) GetNode() string {
@@ -1060,7 +1123,7 @@ type GetPresence struct {
 
 func (x *GetPresence) Reset() {
 	*x = GetPresence{}
-	mi := &file_actors_messages_proto_msgTypes[16]
+	mi := &file_actors_messages_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1072,7 +1135,7 @@ func (x *GetPresence) String() string {
 func (*GetPresence) ProtoMessage() {}
 
 func (x *GetPresence) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[16]
+	mi := &file_actors_messages_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1085,7 +1148,7 @@ func (x *GetPresence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPresence.ProtoReflect.Descriptor instead.
 func (*GetPresence) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{16}
+	return file_actors_messages_proto_rawDescGZIP(), []int{17}
 }
 
 // PresenceState answers GetPresence. last_seen_ms is 0 when never seen.
@@ -1099,7 +1162,7 @@ type PresenceState struct {
 
 func (x *PresenceState) Reset() {
 	*x = PresenceState{}
-	mi := &file_actors_messages_proto_msgTypes[17]
+	mi := &file_actors_messages_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1111,7 +1174,7 @@ func (x *PresenceState) String() string {
 func (*PresenceState) ProtoMessage() {}
 
 func (x *PresenceState) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[17]
+	mi := &file_actors_messages_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1124,7 +1187,7 @@ func (x *PresenceState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PresenceState.ProtoReflect.Descriptor instead.
 func (*PresenceState) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{17}
+	return file_actors_messages_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PresenceState) GetOnline() bool {
@@ -1156,7 +1219,7 @@ type PresenceChanged struct {
 
 func (x *PresenceChanged) Reset() {
 	*x = PresenceChanged{}
-	mi := &file_actors_messages_proto_msgTypes[18]
+	mi := &file_actors_messages_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1168,7 +1231,7 @@ func (x *PresenceChanged) String() string {
 func (*PresenceChanged) ProtoMessage() {}
 
 func (x *PresenceChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[18]
+	mi := &file_actors_messages_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1181,7 +1244,7 @@ func (x *PresenceChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PresenceChanged.ProtoReflect.Descriptor instead.
 func (*PresenceChanged) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{18}
+	return file_actors_messages_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PresenceChanged) GetUserId() string {
@@ -1224,7 +1287,7 @@ type PresenceProbe struct {
 
 func (x *PresenceProbe) Reset() {
 	*x = PresenceProbe{}
-	mi := &file_actors_messages_proto_msgTypes[19]
+	mi := &file_actors_messages_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1236,7 +1299,7 @@ func (x *PresenceProbe) String() string {
 func (*PresenceProbe) ProtoMessage() {}
 
 func (x *PresenceProbe) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[19]
+	mi := &file_actors_messages_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1249,7 +1312,7 @@ func (x *PresenceProbe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PresenceProbe.ProtoReflect.Descriptor instead.
 func (*PresenceProbe) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{19}
+	return file_actors_messages_proto_rawDescGZIP(), []int{20}
 }
 
 // PostEvent asks a conversation grain to append an event about one of its
@@ -1268,7 +1331,7 @@ type PostEvent struct {
 
 func (x *PostEvent) Reset() {
 	*x = PostEvent{}
-	mi := &file_actors_messages_proto_msgTypes[20]
+	mi := &file_actors_messages_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1280,7 +1343,7 @@ func (x *PostEvent) String() string {
 func (*PostEvent) ProtoMessage() {}
 
 func (x *PostEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[20]
+	mi := &file_actors_messages_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1293,7 +1356,7 @@ func (x *PostEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostEvent.ProtoReflect.Descriptor instead.
 func (*PostEvent) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{20}
+	return file_actors_messages_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PostEvent) GetSenderId() string {
@@ -1335,7 +1398,7 @@ var File_actors_messages_proto protoreflect.FileDescriptor
 
 const file_actors_messages_proto_rawDesc = "" +
 	"\n" +
-	"\x15actors/messages.proto\x12\vchat.actors\"\x8f\x03\n" +
+	"\x15actors/messages.proto\x12\vchat.actors\"\xc4\x03\n" +
 	"\vChatMessage\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x03R\x03seq\x12\x1d\n" +
@@ -1355,7 +1418,11 @@ const file_actors_messages_proto_rawDesc = "" +
 	"editedAtMs\x12\x18\n" +
 	"\adeleted\x18\f \x01(\bR\adeleted\x12\x1f\n" +
 	"\vupdated_seq\x18\r \x01(\x03R\n" +
-	"updatedSeq\"b\n" +
+	"updatedSeq\x123\n" +
+	"\treactions\x18\x0e \x03(\v2\x15.chat.actors.ReactionR\treactions\";\n" +
+	"\bReaction\x12\x14\n" +
+	"\x05emoji\x18\x01 \x01(\tR\x05emoji\x12\x19\n" +
+	"\buser_ids\x18\x02 \x03(\tR\auserIds\"b\n" +
 	"\vPostMessage\x12\x1b\n" +
 	"\tsender_id\x18\x01 \x01(\tR\bsenderId\x12\"\n" +
 	"\rclient_msg_id\x18\x02 \x01(\tR\vclientMsgId\x12\x12\n" +
@@ -1447,39 +1514,41 @@ func file_actors_messages_proto_rawDescGZIP() []byte {
 	return file_actors_messages_proto_rawDescData
 }
 
-var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_actors_messages_proto_goTypes = []any{
 	(*ChatMessage)(nil),        // 0: chat.actors.ChatMessage
-	(*PostMessage)(nil),        // 1: chat.actors.PostMessage
-	(*PostMessageResult)(nil),  // 2: chat.actors.PostMessageResult
-	(*MemberSpec)(nil),         // 3: chat.actors.MemberSpec
-	(*CreateConversation)(nil), // 4: chat.actors.CreateConversation
-	(*AddMember)(nil),          // 5: chat.actors.AddMember
-	(*RemoveMember)(nil),       // 6: chat.actors.RemoveMember
-	(*AdminResult)(nil),        // 7: chat.actors.AdminResult
-	(*MessagesPosted)(nil),     // 8: chat.actors.MessagesPosted
-	(*MembershipChanged)(nil),  // 9: chat.actors.MembershipChanged
-	(*MarkRead)(nil),           // 10: chat.actors.MarkRead
-	(*MarkReadResult)(nil),     // 11: chat.actors.MarkReadResult
-	(*ReceiptPosted)(nil),      // 12: chat.actors.ReceiptPosted
-	(*Typing)(nil),             // 13: chat.actors.Typing
-	(*TypingPosted)(nil),       // 14: chat.actors.TypingPosted
-	(*SessionsReport)(nil),     // 15: chat.actors.SessionsReport
-	(*GetPresence)(nil),        // 16: chat.actors.GetPresence
-	(*PresenceState)(nil),      // 17: chat.actors.PresenceState
-	(*PresenceChanged)(nil),    // 18: chat.actors.PresenceChanged
-	(*PresenceProbe)(nil),      // 19: chat.actors.PresenceProbe
-	(*PostEvent)(nil),          // 20: chat.actors.PostEvent
+	(*Reaction)(nil),           // 1: chat.actors.Reaction
+	(*PostMessage)(nil),        // 2: chat.actors.PostMessage
+	(*PostMessageResult)(nil),  // 3: chat.actors.PostMessageResult
+	(*MemberSpec)(nil),         // 4: chat.actors.MemberSpec
+	(*CreateConversation)(nil), // 5: chat.actors.CreateConversation
+	(*AddMember)(nil),          // 6: chat.actors.AddMember
+	(*RemoveMember)(nil),       // 7: chat.actors.RemoveMember
+	(*AdminResult)(nil),        // 8: chat.actors.AdminResult
+	(*MessagesPosted)(nil),     // 9: chat.actors.MessagesPosted
+	(*MembershipChanged)(nil),  // 10: chat.actors.MembershipChanged
+	(*MarkRead)(nil),           // 11: chat.actors.MarkRead
+	(*MarkReadResult)(nil),     // 12: chat.actors.MarkReadResult
+	(*ReceiptPosted)(nil),      // 13: chat.actors.ReceiptPosted
+	(*Typing)(nil),             // 14: chat.actors.Typing
+	(*TypingPosted)(nil),       // 15: chat.actors.TypingPosted
+	(*SessionsReport)(nil),     // 16: chat.actors.SessionsReport
+	(*GetPresence)(nil),        // 17: chat.actors.GetPresence
+	(*PresenceState)(nil),      // 18: chat.actors.PresenceState
+	(*PresenceChanged)(nil),    // 19: chat.actors.PresenceChanged
+	(*PresenceProbe)(nil),      // 20: chat.actors.PresenceProbe
+	(*PostEvent)(nil),          // 21: chat.actors.PostEvent
 }
 var file_actors_messages_proto_depIdxs = []int32{
-	0, // 0: chat.actors.PostMessageResult.message:type_name -> chat.actors.ChatMessage
-	3, // 1: chat.actors.CreateConversation.members:type_name -> chat.actors.MemberSpec
-	0, // 2: chat.actors.MessagesPosted.messages:type_name -> chat.actors.ChatMessage
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	1, // 0: chat.actors.ChatMessage.reactions:type_name -> chat.actors.Reaction
+	0, // 1: chat.actors.PostMessageResult.message:type_name -> chat.actors.ChatMessage
+	4, // 2: chat.actors.CreateConversation.members:type_name -> chat.actors.MemberSpec
+	0, // 3: chat.actors.MessagesPosted.messages:type_name -> chat.actors.ChatMessage
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_actors_messages_proto_init() }
@@ -1493,7 +1562,7 @@ func file_actors_messages_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_messages_proto_rawDesc), len(file_actors_messages_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -11,7 +11,7 @@ import (
 // fillDone brings the messages of a gap repair back to the session.
 type fillDone struct {
 	conversationID string
-	msgs           []persistence.Message
+	msgs           []*ChatMessage
 	err            error
 }
 
@@ -52,7 +52,7 @@ func (s *session) deliverLive(ctx actor.Context, conv string, st *convState, d *
 	runAsync(ctx, func() any {
 		c, cancel := deps.storeCtx()
 		defer cancel()
-		msgs, err := deps.Store.Messages(c, conv, persistence.MessageQuery{After: after, Limit: limit})
+		msgs, err := loadPage(c, deps.Store, conv, persistence.MessageQuery{After: after, Limit: limit})
 		return &fillDone{conversationID: conv, msgs: msgs, err: err}
 	})
 }
@@ -71,7 +71,7 @@ func (s *session) onFillDone(ctx actor.Context, f *fillDone) {
 	for _, m := range f.msgs {
 		if m.Seq == st.last+1 {
 			st.last = m.Seq
-			s.emit(ctx, &Delivery{Msg: toChatMessage(m)})
+			s.emit(ctx, &Delivery{Msg: m})
 		}
 	}
 	// A repair that found nothing must not loop: let the next jump through,

@@ -15,14 +15,14 @@ type grainResolved struct {
 // syncDone brings the replay of a sync back to the session.
 type syncDone struct {
 	req  *ClientSync
-	msgs []persistence.Message
+	msgs []*ChatMessage
 	err  error
 }
 
 // historyDone brings a history page back to the session.
 type historyDone struct {
 	req  *ClientHistory
-	msgs []persistence.Message
+	msgs []*ChatMessage
 	err  error
 }
 
@@ -172,7 +172,7 @@ func (s *session) onSync(ctx actor.Context, r *ClientSync) {
 	runAsync(ctx, func() any {
 		c, cancel := deps.storeCtx()
 		defer cancel()
-		msgs, err := deps.Store.Messages(c, r.ConversationID, persistence.MessageQuery{Before: before, Limit: deps.Config.SyncLimit})
+		msgs, err := loadPage(c, deps.Store, r.ConversationID, persistence.MessageQuery{Before: before, Limit: deps.Config.SyncLimit})
 		return &syncDone{req: r, msgs: msgs, err: err}
 	})
 }
@@ -197,7 +197,7 @@ func (s *session) onSyncDone(ctx actor.Context, d *syncDone) {
 			if newLow == st.low {
 				newLow = m.Seq - 1
 			}
-			s.emit(ctx, &Delivery{Msg: toChatMessage(m)})
+			s.emit(ctx, &Delivery{Msg: m})
 		}
 	}
 	if len(d.msgs) < s.deps.Config.SyncLimit || newLow <= r.AfterSeq {
@@ -226,7 +226,7 @@ func (s *session) onHistory(ctx actor.Context, r *ClientHistory) {
 	runAsync(ctx, func() any {
 		c, cancel := deps.storeCtx()
 		defer cancel()
-		msgs, err := deps.Store.Messages(c, r.ConversationID, persistence.MessageQuery{Before: r.BeforeSeq, Limit: r.Limit + 1})
+		msgs, err := loadPage(c, deps.Store, r.ConversationID, persistence.MessageQuery{Before: r.BeforeSeq, Limit: r.Limit + 1})
 		return &historyDone{req: r, msgs: msgs, err: err}
 	})
 }
@@ -240,9 +240,6 @@ func (s *session) onHistoryDone(ctx actor.Context, d *historyDone) {
 	if len(msgs) > d.req.Limit {
 		msgs, more = msgs[1:], true
 	}
-	page := &HistoryPage{RequestID: d.req.RequestID, ConversationID: d.req.ConversationID, HasMore: more}
-	for _, m := range msgs {
-		page.Messages = append(page.Messages, toChatMessage(m))
-	}
+	page := &HistoryPage{RequestID: d.req.RequestID, ConversationID: d.req.ConversationID, HasMore: more, Messages: msgs}
 	s.emit(ctx, page)
 }

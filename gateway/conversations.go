@@ -33,6 +33,7 @@ type Directory interface {
 	LastSeq(ctx context.Context, conversationID string) (int64, error)
 	Messages(ctx context.Context, conversationID string, q persistence.MessageQuery) ([]persistence.Message, error)
 	CountUnread(ctx context.Context, conversationID, userID string, afterSeq int64) (int64, error)
+	Reactions(ctx context.Context, conversationID string, fromSeq, toSeq int64) ([]persistence.Reaction, error)
 }
 
 // Limits of conversation requests.

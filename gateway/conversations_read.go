@@ -232,9 +232,14 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, "messages", err)
 		return
 	}
-	out := make([]wireMessage, 0, len(msgs))
-	for _, m := range msgs {
-		out = append(out, toWireMessage(toChat(m), ""))
+	page, err := actors.WithReactions(r.Context(), s.deps.Directory, msgs)
+	if err != nil {
+		s.storeError(w, "reactions", err)
+		return
+	}
+	out := make([]wireMessage, 0, len(page))
+	for _, m := range page {
+		out = append(out, toWireMessage(m, ""))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"messages": out})
 }

@@ -209,6 +209,7 @@ type frame struct {
 	EditedAt       string
 	Deleted        bool
 	UpdatedSeq     int64
+	Reactions      map[string][]string
 }
 
 // client is a test WebSocket client: a reader goroutine feeds frames to a

@@ -27,6 +27,7 @@ type inFrame struct {
 	Limit          int    `json:"limit"`
 	Seq            int64  `json:"seq"`
 	TargetSeq      int64  `json:"targetSeq"`
+	Emoji          string `json:"emoji"`
 }
 
 // frameError is a decoding or validation failure reported to the client.
@@ -139,6 +140,8 @@ type wireMessage struct {
 	EditedAt   string `json:"editedAt,omitempty"`
 	Deleted    bool   `json:"deleted,omitempty"`
 	UpdatedSeq int64  `json:"updatedSeq,omitempty"`
+	// Reactions of a chat message read from the store: emoji -> user ids.
+	Reactions map[string][]string `json:"reactions,omitempty"`
 }
 
 func toWireMessage(m *actors.ChatMessage, typ string) wireMessage {
@@ -152,6 +155,12 @@ func toWireMessage(m *actors.ChatMessage, typ string) wireMessage {
 	}
 	if m.EditedAtMs > 0 {
 		w.EditedAt = formatMillis(m.EditedAtMs)
+	}
+	if len(m.Reactions) > 0 {
+		w.Reactions = make(map[string][]string, len(m.Reactions))
+		for _, r := range m.Reactions {
+			w.Reactions[r.Emoji] = r.UserIds
+		}
 	}
 	return w
 }

@@ -12,7 +12,7 @@ import (
 func validateFeatureFrame(f *inFrame, maxBody int) *frameError {
 	bad := func(msg string) *frameError { return &frameError{code: CodeInvalid, msg: msg} }
 	switch f.Type {
-	case "read", "typing", "edit", "delete":
+	case "read", "typing", "edit", "delete", "react", "unreact":
 	default:
 		return bad("unknown frame type")
 	}
@@ -43,6 +43,16 @@ func validateFeatureFrame(f *inFrame, maxBody int) *frameError {
 		if len(f.Body) > maxBody {
 			return &frameError{code: CodeTooLarge, msg: "body too large"}
 		}
+	case "react", "unreact":
+		if f.ClientMsgID == "" || len(f.ClientMsgID) > maxIDLen {
+			return bad("clientMsgId is required (at most 64 bytes)")
+		}
+		if f.TargetSeq <= 0 {
+			return bad("targetSeq must be > 0")
+		}
+		if !actors.ValidEmoji(f.Emoji) || f.Body != "" {
+			return bad("emoji must be 1 to 16 bytes without control characters or spaces")
+		}
 	}
 	return nil
 }
@@ -57,6 +67,9 @@ func (f *inFrame) featureToActor() any {
 	case "edit", "delete":
 		return &actors.ClientEvent{RequestID: f.ID, ConversationID: f.ConversationID, ClientMsgID: f.ClientMsgID,
 			Kind: f.Type, TargetSeq: f.TargetSeq, Body: f.Body}
+	case "react", "unreact":
+		return &actors.ClientEvent{RequestID: f.ID, ConversationID: f.ConversationID, ClientMsgID: f.ClientMsgID,
+			Kind: f.Type, TargetSeq: f.TargetSeq, Body: f.Emoji}
 	}
 	return nil
 }

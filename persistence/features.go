@@ -7,4 +7,5 @@ type Features interface {
 	Unread
 	Presence
 	Events
+	Reactions
 }

@@ -21,6 +21,7 @@ const (
 	idxMessageSeq      = "conversationId_seq_unique"
 	idxMessageClientID = "conversationId_senderId_clientMsgId_unique"
 	idxMessageTarget   = "conversationId_targetSeq_sparse"
+	idxReaction        = "conversationId_seq_emoji_userId_unique"
 )
 
 // indexSpec is one index of one collection.
@@ -53,6 +54,9 @@ var indexSpecs = []indexSpec{
 	}, true, false},
 	// The edits of a message, for DeleteMessage (only events have targetSeq).
 	{collMessages, idxMessageTarget, bson.D{{Key: fConversationID, Value: 1}, {Key: fTargetSeq, Value: 1}}, false, true},
+	{collReactions, idxReaction, bson.D{
+		{Key: fConversationID, Value: 1}, {Key: fSeq, Value: 1}, {Key: fEmoji, Value: 1}, {Key: fUserID, Value: 1},
+	}, true, false},
 }
 
 // ensureIndexes creates every index of indexSpecs, one createIndexes

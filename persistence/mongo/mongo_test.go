@@ -41,6 +41,10 @@ var wantIndexes = map[string][]index{
 		{"conversationId_senderId_clientMsgId_unique", "conversationId,senderId,clientMsgId", true},
 		{"conversationId_targetSeq_sparse", "conversationId,targetSeq", false},
 	},
+	"reactions": {
+		{"_id_", "_id", false},
+		{"conversationId_seq_emoji_userId_unique", "conversationId,seq,emoji,userId", true},
+	},
 }
 
 type index struct {

@@ -101,6 +101,18 @@ ALTER TABLE messages ADD COLUMN deleted     INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN updated_seq INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX messages_target ON messages (conversation_id, target_seq) WHERE target_seq > 0;
 `,
+	// 5: reactions on chat messages (persistence.Reactions), clustered by
+	// message so a page's reactions are one range scan.
+	`
+CREATE TABLE reactions (
+	conversation_id TEXT    NOT NULL,
+	seq             INTEGER NOT NULL,
+	emoji           TEXT    NOT NULL,
+	user_id         TEXT    NOT NULL,
+	created_at      INTEGER NOT NULL,
+	PRIMARY KEY (conversation_id, seq, emoji, user_id)
+) STRICT, WITHOUT ROWID;
+`,
 }
 
 // migrate brings the schema of db up to date in one immediate transaction,

@@ -8,6 +8,7 @@ func featureCases() []testCase {
 		unreadCases(),
 		presenceCases(),
 		eventCases(),
+		reactionCases(),
 	} {
 		all = append(all, area...)
 	}
