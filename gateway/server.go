@@ -128,6 +128,7 @@ type Server struct {
 	nextConn atomic.Uint64
 
 	writeBuffers sync.Pool // write buffers shared by idle connections
+	batchBuffers sync.Pool // *[]byte for wsConn.writeBatch
 }
 
 // NewServer builds the server and its routes.
@@ -146,6 +147,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg.withDefaults(), deps: deps, log: deps.Log, mux: http.NewServeMux(), conns: map[*wsConn]struct{}{}}
 	s.metrics = newGatewayMetrics(deps.Registry)
+	s.batchBuffers.New = func() any { b := make([]byte, 0, 4096); return &b }
 	s.routes()
 	return s, nil
 }

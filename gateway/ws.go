@@ -64,7 +64,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 	s.wg.Add(1)
 	defer s.wg.Done()
-	c := newWSConn(ws, &s.cfg)
+	c := newWSConn(ws, &s.cfg, &s.batchBuffers)
 	if !s.track(c) {
 		s.metrics.refused.Inc()
 		closeNow(ws, CloseTryAgainLater, "node full: try another node", s.cfg.WriteTimeout)

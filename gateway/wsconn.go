@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,10 +36,11 @@ type wsConn struct {
 	closeText string
 	expires   atomic.Int64 // access token expiry, unix ms
 	cfg       *Config
+	buffers   *sync.Pool // batch buffers (*[]byte) shared by every connection of the server
 }
 
-func newWSConn(ws *websocket.Conn, cfg *Config) *wsConn {
-	return &wsConn{ws: ws, out: newOutQueue(cfg.SendQueue), done: make(chan struct{}), cfg: cfg}
+func newWSConn(ws *websocket.Conn, cfg *Config, buffers *sync.Pool) *wsConn {
+	return &wsConn{ws: ws, out: newOutQueue(cfg.SendQueue), done: make(chan struct{}), cfg: cfg, buffers: buffers}
 }
 
 // Send queues ev without blocking; false when full or closed.
@@ -83,12 +85,11 @@ func (c *wsConn) writeLoop() {
 		select {
 		case <-c.out.ready:
 			batch = c.out.take(batch)
-			for _, ev := range batch {
-				if !c.write(ev) {
-					return
-				}
-			}
+			ok := c.writeBatch(batch)
 			clear(batch)
+			if !ok {
+				return
+			}
 		case <-ping.C:
 			if time.Now().UnixMilli() > c.expires.Load() {
 				c.shutdown(CloseUnauthorized, "token expired")
@@ -113,22 +114,56 @@ func (c *wsConn) flushQueued() {
 	if c.closeCode == CloseSlowConsumer {
 		return
 	}
-	for _, ev := range c.out.take(nil) {
-		if !c.write(ev) {
-			return
-		}
-	}
+	c.writeBatch(c.out.take(nil))
 }
 
-func (c *wsConn) write(ev any) bool {
-	frame, err := encodeOutbound(ev)
-	if err != nil {
+// writeBatch writes every queued event as its own text frame, all of them
+// in one write to the socket. The profile of a busy node showed 40% of its
+// CPU in one write syscall per frame; a batch costs one. The frames are
+// plain RFC 6455 server frames (FIN, text, unmasked, no extensions); gorilla
+// writes only control frames on this connection, each with one Write, and
+// net.Conn writes do not interleave.
+func (c *wsConn) writeBatch(batch []any) bool {
+	if len(batch) == 0 {
 		return true
 	}
-	_ = c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
-	if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+	bp := c.buffers.Get().(*[]byte)
+	buf := (*bp)[:0]
+	for _, ev := range batch {
+		frame, err := encodeOutbound(ev)
+		if err != nil {
+			continue
+		}
+		buf = appendTextFrame(buf, frame)
+	}
+	conn := c.ws.NetConn()
+	_ = conn.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+	_, err := conn.Write(buf)
+	if cap(buf) <= maxPooledBuffer {
+		*bp = buf[:0]
+		c.buffers.Put(bp)
+	}
+	if err != nil {
 		c.shutdown(CloseInternalError, "write failed")
 		return false
 	}
 	return true
+}
+
+// maxPooledBuffer is the largest batch buffer kept for reuse.
+const maxPooledBuffer = 256 << 10
+
+// appendTextFrame appends one unmasked, final text frame holding payload.
+func appendTextFrame(buf, payload []byte) []byte {
+	n := len(payload)
+	switch {
+	case n < 126:
+		buf = append(buf, 0x81, byte(n))
+	case n <= 0xFFFF:
+		buf = append(buf, 0x81, 126, byte(n>>8), byte(n))
+	default:
+		buf = append(buf, 0x81, 127)
+		buf = binary.BigEndian.AppendUint64(buf, uint64(n))
+	}
+	return append(buf, payload...)
 }
