@@ -32,10 +32,10 @@ func TestReactions(t *testing.T) {
 			ok(ca.send(conv, "m1", "react to me"), "send")
 			ok(ca.send(conv, "m2", "delete me"), "send")
 			ok(ca.do(map[string]any{"type": "delete", "conversationId": conv, "clientMsgId": "d2", "targetSeq": 2}), "delete") // seq 3
-			ok(react(cb, "react", "r1", 1, "👍"), "bob 👍")   // 4
-			ok(react(ca, "react", "r2", 1, "👍"), "alice 👍") // 5
-			ok(react(ca, "react", "r3", 1, "🎉"), "alice 🎉") // 6
-			ok(react(cb, "unreact", "r4", 1, "👍"), "bob un-👍") // 7
+			ok(react(cb, "react", "r1", 1, "👍"), "bob 👍")                                                                      // 4
+			ok(react(ca, "react", "r2", 1, "👍"), "alice 👍")                                                                    // 5
+			ok(react(ca, "react", "r3", 1, "🎉"), "alice 🎉")                                                                    // 6
+			ok(react(cb, "unreact", "r4", 1, "👍"), "bob un-👍")                                                                 // 7
 
 			wantError(cd, react(cd, "react", "x1", 1, "👍"), "forbidden", "reacting as a non-member")
 			wantError(ca, react(ca, "react", "x2", 1, strings.Repeat("😀", 5)), "invalid", "a 20-byte emoji")
