@@ -94,4 +94,3 @@ func (s *Store) Reactions(ctx context.Context, conversationID string, fromSeq, t
 	}
 	return out, nil
 }
-
