@@ -1,11 +1,14 @@
 package chaos
 
 import (
+	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -55,6 +58,73 @@ func Build(ctx context.Context, root, outDir string) (Binaries, error) {
 	}
 	wg.Wait()
 	return b, errors.Join(errs...)
+}
+
+// BuildRevision builds the binaries from a git revision of the module at
+// root (git archive into outDir/src), not from the work tree: a run then
+// tests a known commit even while others edit the tree. It returns the
+// binaries and the full commit id.
+func BuildRevision(ctx context.Context, root, rev, outDir string) (Binaries, string, error) {
+	out, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "--verify", rev+"^{commit}").Output()
+	if err != nil {
+		return Binaries{}, "", fmt.Errorf("git rev-parse %s: %w", rev, err)
+	}
+	commit := strings.TrimSpace(string(out))
+	src := filepath.Join(outDir, "src")
+	cmd := exec.CommandContext(ctx, "git", "-C", root, "archive", "--format=tar", commit)
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		return Binaries{}, "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return Binaries{}, "", fmt.Errorf("git archive: %w", err)
+	}
+	xerr := untar(pipe, src)
+	_, _ = io.Copy(io.Discard, pipe)
+	if err := cmd.Wait(); err != nil || xerr != nil {
+		return Binaries{}, "", fmt.Errorf("git archive %s: %w", commit, errors.Join(err, xerr))
+	}
+	b, err := Build(ctx, src, outDir)
+	return b, commit, err
+}
+
+// untar writes a tar stream's directories and regular files under dir.
+func untar(r io.Reader, dir string) error {
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		name := filepath.Join(dir, filepath.FromSlash(h.Name))
+		if !strings.HasPrefix(name, filepath.Clean(dir)+string(os.PathSeparator)) {
+			return fmt.Errorf("tar entry %q escapes %s", h.Name, dir)
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(name, 0o755); err != nil {
+				return err
+			}
+		case tar.TypeReg:
+			if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+				return err
+			}
+			f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, os.FileMode(h.Mode)&0o755|0o600)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(f, tr)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
 }
 
 // portPicker hands out distinct free TCP ports on 127.0.0.1, below the

@@ -52,6 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	sendMax := fs.Duration("send-max", 4*time.Second, "longest pause of a client between two sends")
 	dir := fs.String("dir", "", "work directory for data and logs (default: a new temporary directory, removed unless --keep)")
 	keep := fs.Bool("keep", false, "keep the work directory (logs, data, histories.json)")
+	rev := fs.String("rev", "", "build chatd and devstore from this git revision (e.g. HEAD) instead of the work tree")
 	chatd := fs.String("chatd", "", "chatd binary (default: go build ./cmd/chatd)")
 	devstore := fs.String("devstore", "", "devstore binary (default: go build ./cmd/devstore)")
 	if err := fs.Parse(args); err != nil {
@@ -81,7 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "chaos:", err)
 		return 2
 	}
-	bin, err := binaries(ctx, work, *chatd, *devstore)
+	bin, err := binaries(ctx, work, *rev, *chatd, *devstore, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "chaos:", err)
 		return 2
@@ -116,8 +117,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// binaries returns the given binaries or builds them into work/bin.
-func binaries(ctx context.Context, work, chatd, devstore string) (chaos.Binaries, error) {
+// binaries returns the given binaries or builds them into work/bin, from
+// the work tree or from rev.
+func binaries(ctx context.Context, work, rev, chatd, devstore string, stderr io.Writer) (chaos.Binaries, error) {
 	if chatd != "" && devstore != "" {
 		return chaos.Binaries{Chatd: chatd, Devstore: devstore}, nil
 	}
@@ -129,7 +131,15 @@ func binaries(ctx context.Context, work, chatd, devstore string) (chaos.Binaries
 	if err != nil {
 		return chaos.Binaries{}, err
 	}
-	b, err := chaos.Build(ctx, root, filepath.Join(work, "bin"))
+	var b chaos.Binaries
+	if rev != "" {
+		var commit string
+		b, commit, err = chaos.BuildRevision(ctx, root, rev, filepath.Join(work, "bin"))
+		fmt.Fprintf(stderr, "chaos: built chatd and devstore from %s (%s)\n", rev, commit)
+	} else {
+		b, err = chaos.Build(ctx, root, filepath.Join(work, "bin"))
+		fmt.Fprintln(stderr, "chaos: built chatd and devstore from the work tree", root)
+	}
 	if err != nil {
 		return chaos.Binaries{}, err
 	}
