@@ -39,6 +39,10 @@ func (g *conversation) startAdmin(ctx actor.Context, op queuedOp) {
 		g.replyError(ctx, op, code)
 		return
 	}
+	if work == nil { // already so: a retried request succeeds again
+		ctx.Send(op.sender, &AdminResult{ConversationId: g.id})
+		return
+	}
 	g.busy = true
 	deps := g.deps
 	runAsync(ctx, func() any {
@@ -104,7 +108,10 @@ func (g *conversation) planAdd(m *AddMember) (func(context.Context) *adminDone, 
 	case len(g.members) >= g.deps.Config.MaxMembers:
 		return nil, CodeInvalid
 	}
-	if _, dup := g.members[m.UserId]; dup {
+	if cur, dup := g.members[m.UserId]; dup {
+		if cur.Role == role {
+			return nil, "" // idempotent: a retry of an add that took effect
+		}
 		return nil, CodeConflict
 	}
 	member := persistence.Member{ConversationID: g.id, UserID: m.UserId, Role: role, JoinedAt: g.deps.Now()}
@@ -130,7 +137,7 @@ func (g *conversation) planRemove(m *RemoveMember) (func(context.Context) *admin
 	}
 	target, ok := g.members[m.UserId]
 	if !ok {
-		return nil, CodeNotFound
+		return nil, "" // idempotent: gone already (a retry of a removal that took effect)
 	}
 	if m.ActorId != m.UserId && !outranks(actorM.Role, target.Role) {
 		return nil, CodeForbidden

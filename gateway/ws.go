@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -165,13 +166,25 @@ func (s *Server) readLoop(c *wsConn, session *actor.PID, claims Claims) {
 			continue
 		}
 		if !limiter.Allow() {
-			c.enqueue(&frameError{code: CodeRateLimited, msg: "too many frames; slow down"})
+			c.enqueue(&frameError{id: peekID(data), code: CodeRateLimited, msg: "too many frames; slow down"})
 			continue
 		}
 		if !s.handleFrame(c, session, claims, data) {
 			return
 		}
 	}
+}
+
+// peekID returns the id of a frame refused before decoding, so the client
+// can tell which request it was ("" when there is none to read).
+func peekID(data []byte) string {
+	var f struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(data, &f) != nil || len(f.ID) > maxIDLen {
+		return ""
+	}
+	return f.ID
 }
 
 // handleFrame processes one frame; false ends the connection.

@@ -415,6 +415,9 @@ func TestFrameFloodIsRateLimited(t *testing.T) {
 		case f.Type == "ack":
 			acks++
 		case f.Code == "rate_limited":
+			if f.ID == "" {
+				t.Fatalf("rate_limited reply without the request's id: %+v", f)
+			}
 			limited++
 		default:
 			t.Fatalf("unexpected reply %+v", f)
