@@ -6,13 +6,33 @@ GOBIN     ?= $(shell $(GO) env GOPATH)/bin
 PROTOC_GEN_GO_VERSION := v1.36.12
 CHATD_FLAGS ?=
 
-.PHONY: run build web test test-go test-web deps proto tools vet clean cluster devstore
+.PHONY: run build web test test-go test-web deps chatbench bench chaos proto tools vet clean cluster devstore
 
 run: build
 	./bin/chatd $(CHATD_FLAGS)
 
 build: web/dist/index.html
 	$(GO) build -o bin/chatd ./cmd/chatd
+
+chatbench:
+	$(GO) build -o bin/chatbench ./cmd/chatbench
+
+# A short load run against a throwaway single node (SQLite): prints the figures
+# and fails on lost, duplicated or reordered messages. docs/benchmarks.md has
+# the full runs.
+BENCH_FLAGS ?= --rooms 10 --members 10 --duration 10s
+bench: build chatbench
+	@d=$$(mktemp -d); ./bin/chatd --listen 127.0.0.1:18181 --data-dir $$d --log-level warn \
+	   --auth-rate 100000 --ws-frame-rate 100000 --ws-frame-burst 100000 & pid=$$!; \
+	 for i in $$(seq 100); do curl -sf 127.0.0.1:18181/healthz >/dev/null && break; sleep 0.1; done; \
+	 ./bin/chatbench fanout --url http://127.0.0.1:18181 --conn-rate 0 --pid $$pid $(BENCH_FLAGS); rc=$$?; \
+	 kill $$pid; wait $$pid; rm -rf $$d; exit $$rc
+
+# A long chaos run on a local 3-node cluster (real processes on loopback):
+# make chaos CHAOS_FLAGS="--duration 10m --seed 42"
+CHAOS_FLAGS ?= --duration 6m --fault-interval 10s
+chaos:
+	$(GO) run ./cmd/chaos $(CHAOS_FLAGS)
 
 # A local 3-node cluster on loopback with the dev store (or MONGO_URI): cluster/local-cluster.sh.
 cluster: build devstore
