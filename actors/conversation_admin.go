@@ -20,6 +20,10 @@ type adminDone struct {
 	removed  string
 	promoted string // user made owner because the last owner left
 	epoch    int64  // claimed after creating the conversation
+	title    string // the new title of a rename
+	roleUser string // a member whose role was set to role
+	role     persistence.Role
+	events   *commitResult // the change's history events, appended after it
 }
 
 // startAdmin checks a membership request against the grain's state and, when
@@ -34,6 +38,10 @@ func (g *conversation) startAdmin(ctx actor.Context, op queuedOp) {
 		work, code = g.planAdd(m)
 	case *RemoveMember:
 		work, code = g.planRemove(m)
+	case *RenameConversation:
+		work, code = g.planRename(m)
+	case *SetMemberRole:
+		work, code = g.planSetRole(m)
 	}
 	if code != "" {
 		g.replyError(ctx, op, code)
@@ -44,12 +52,13 @@ func (g *conversation) startAdmin(ctx actor.Context, op queuedOp) {
 		return
 	}
 	g.busy = true
-	deps := g.deps
+	deps, id, last := g.deps, g.id, g.lastSeq
 	runAsync(ctx, func() any {
 		c, cancel := deps.storeCtx()
 		defer cancel()
 		d := work(c)
 		d.op = op
+		recordEvents(c, deps.Store, id, op, d, last)
 		return d
 	})
 }
@@ -186,7 +195,9 @@ func (g *conversation) successorIfLastOwner(leaving persistence.Member) string {
 }
 
 // onAdminDone applies a finished membership write, answers its requester and
-// tells every hub, so sessions start or stop receiving at once.
+// tells every hub, so sessions start or stop receiving at once. A joining
+// member's sessions start after the seq before the change's history event,
+// so they receive it; a leaving member's get it before they stop.
 func (g *conversation) onAdminDone(ctx actor.Context, d *adminDone) {
 	g.busy = false
 	if d.promoted != "" {
@@ -194,6 +205,15 @@ func (g *conversation) onAdminDone(ctx actor.Context, d *adminDone) {
 			m.Role = persistence.RoleOwner
 			g.members[d.promoted] = m
 		}
+	}
+	if d.roleUser != "" {
+		if m, ok := g.members[d.roleUser]; ok {
+			m.Role = d.role
+			g.members[d.roleUser] = m
+		}
+	}
+	if d.title != "" {
+		g.conv.Title = d.title
 	}
 	if d.created != nil {
 		g.exists = true
@@ -204,8 +224,10 @@ func (g *conversation) onAdminDone(ctx actor.Context, d *adminDone) {
 		g.members[m.UserID] = m
 		g.broadcast(ctx, &MembershipChanged{ConversationId: g.id, UserId: m.UserID, Added: true, LastSeq: g.lastSeq})
 	}
+	g.postEvents(ctx, d.events)
 	if d.removed != "" {
 		delete(g.members, d.removed)
+		delete(g.typingAt, d.removed)
 		g.broadcast(ctx, &MembershipChanged{ConversationId: g.id, UserId: d.removed, LastSeq: g.lastSeq})
 	}
 	if d.op.sender != nil {

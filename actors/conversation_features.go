@@ -17,7 +17,7 @@ func (*MarkRead) errorReply(code string) any { return &MarkReadResult{ErrorCode:
 // runAsync.
 func (g *conversation) receiveFeature(ctx actor.Context, msg any) {
 	switch m := msg.(type) {
-	case *MarkRead, *PostEvent:
+	case *MarkRead, *PostEvent, *RenameConversation, *SetMemberRole:
 		g.queue = append(g.queue, queuedOp{sender: ctx.Sender(), msg: m, at: g.deps.Now()})
 		g.next(ctx)
 	case *readDone:

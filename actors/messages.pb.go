@@ -1394,6 +1394,122 @@ func (x *PostEvent) GetBody() string {
 	return ""
 }
 
+// RenameConversation asks a group's grain to set its title, on behalf of
+// actor_id (an owner or admin). Answered with AdminResult.
+type RenameConversation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ActorId       string                 `protobuf:"bytes,1,opt,name=actor_id,json=actorId,proto3" json:"actor_id,omitempty"`
+	Title         string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenameConversation) Reset() {
+	*x = RenameConversation{}
+	mi := &file_actors_messages_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenameConversation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenameConversation) ProtoMessage() {}
+
+func (x *RenameConversation) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenameConversation.ProtoReflect.Descriptor instead.
+func (*RenameConversation) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RenameConversation) GetActorId() string {
+	if x != nil {
+		return x.ActorId
+	}
+	return ""
+}
+
+func (x *RenameConversation) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+// SetMemberRole asks a group's grain to give user_id the role ("admin" or
+// "member"), on behalf of actor_id (an owner). Answered with AdminResult.
+type SetMemberRole struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ActorId       string                 `protobuf:"bytes,1,opt,name=actor_id,json=actorId,proto3" json:"actor_id,omitempty"`
+	UserId        string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Role          string                 `protobuf:"bytes,3,opt,name=role,proto3" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetMemberRole) Reset() {
+	*x = SetMemberRole{}
+	mi := &file_actors_messages_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetMemberRole) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetMemberRole) ProtoMessage() {}
+
+func (x *SetMemberRole) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetMemberRole.ProtoReflect.Descriptor instead.
+func (*SetMemberRole) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *SetMemberRole) GetActorId() string {
+	if x != nil {
+		return x.ActorId
+	}
+	return ""
+}
+
+func (x *SetMemberRole) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *SetMemberRole) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
 var File_actors_messages_proto protoreflect.FileDescriptor
 
 const file_actors_messages_proto_rawDesc = "" +
@@ -1500,7 +1616,14 @@ const file_actors_messages_proto_rawDesc = "" +
 	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x1d\n" +
 	"\n" +
 	"target_seq\x18\x04 \x01(\x03R\ttargetSeq\x12\x12\n" +
-	"\x04body\x18\x05 \x01(\tR\x04bodyB$Z\"github.com/actorchat/engine/actorsb\x06proto3"
+	"\x04body\x18\x05 \x01(\tR\x04body\"E\n" +
+	"\x12RenameConversation\x12\x19\n" +
+	"\bactor_id\x18\x01 \x01(\tR\aactorId\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\"W\n" +
+	"\rSetMemberRole\x12\x19\n" +
+	"\bactor_id\x18\x01 \x01(\tR\aactorId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x12\n" +
+	"\x04role\x18\x03 \x01(\tR\x04roleB$Z\"github.com/actorchat/engine/actorsb\x06proto3"
 
 var (
 	file_actors_messages_proto_rawDescOnce sync.Once
@@ -1514,7 +1637,7 @@ func file_actors_messages_proto_rawDescGZIP() []byte {
 	return file_actors_messages_proto_rawDescData
 }
 
-var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_actors_messages_proto_goTypes = []any{
 	(*ChatMessage)(nil),        // 0: chat.actors.ChatMessage
 	(*Reaction)(nil),           // 1: chat.actors.Reaction
@@ -1538,6 +1661,8 @@ var file_actors_messages_proto_goTypes = []any{
 	(*PresenceChanged)(nil),    // 19: chat.actors.PresenceChanged
 	(*PresenceProbe)(nil),      // 20: chat.actors.PresenceProbe
 	(*PostEvent)(nil),          // 21: chat.actors.PostEvent
+	(*RenameConversation)(nil), // 22: chat.actors.RenameConversation
+	(*SetMemberRole)(nil),      // 23: chat.actors.SetMemberRole
 }
 var file_actors_messages_proto_depIdxs = []int32{
 	1, // 0: chat.actors.ChatMessage.reactions:type_name -> chat.actors.Reaction
@@ -1562,7 +1687,7 @@ func file_actors_messages_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_messages_proto_rawDesc), len(file_actors_messages_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -65,21 +65,27 @@ func TestConversationsREST(t *testing.T) {
 
 	t.Run("history pages and read marker", func(t *testing.T) {
 		c := s.connect(bob)
+		// The membership changes above are the conversation's first entries
+		// (join, leave and role events); the 120 messages follow them.
+		base, err := s.store.LastSeq(t.Context(), conv)
+		if err != nil || base != 4 {
+			t.Fatalf("last seq before the messages = %d (%v), want 4 events", base, err)
+		}
 		for i := 1; i <= 120; i++ {
 			c.writeJSON(map[string]any{"type": "send", "id": fmt.Sprint(i), "conversationId": conv, "clientMsgId": fmt.Sprint("h", i), "body": fmt.Sprint("msg ", i)})
 		}
-		c.waitFor(func(f frame) bool { return f.Type == "ack" && f.Seq == 120 }, "last ack")
+		c.waitFor(func(f frame) bool { return f.Type == "ack" && f.Seq == base+120 }, "last ack")
 		var page struct{ Messages []frame }
 		s.doJSON("GET", "/api/conversations/"+conv+"/messages?limit=500", dave.Token, nil, http.StatusOK, &page)
-		if len(page.Messages) != 100 || page.Messages[0].Seq != 21 || page.Messages[99].Seq != 120 {
-			t.Fatalf("latest page: %d messages %d..%d, want 100 messages 21..120", len(page.Messages), page.Messages[0].Seq, page.Messages[len(page.Messages)-1].Seq)
+		if len(page.Messages) != 100 || page.Messages[0].Seq != base+21 || page.Messages[99].Seq != base+120 {
+			t.Fatalf("latest page: %d messages %d..%d, want 100 messages %d..%d", len(page.Messages), page.Messages[0].Seq, page.Messages[len(page.Messages)-1].Seq, base+21, base+120)
 		}
-		s.doJSON("GET", "/api/conversations/"+conv+"/messages?before=21&limit=10", dave.Token, nil, http.StatusOK, &page)
-		if len(page.Messages) != 10 || page.Messages[0].Seq != 11 || page.Messages[9].Seq != 20 {
+		s.doJSON("GET", fmt.Sprintf("/api/conversations/%s/messages?before=%d&limit=10", conv, base+21), dave.Token, nil, http.StatusOK, &page)
+		if len(page.Messages) != 10 || page.Messages[0].Seq != base+11 || page.Messages[9].Seq != base+20 {
 			t.Fatalf("before page: %v", seqs(page.Messages))
 		}
-		s.doJSON("GET", "/api/conversations/"+conv+"/messages?after=115", dave.Token, nil, http.StatusOK, &page)
-		if len(page.Messages) != 5 || page.Messages[0].Seq != 116 {
+		s.doJSON("GET", fmt.Sprintf("/api/conversations/%s/messages?after=%d", conv, base+115), dave.Token, nil, http.StatusOK, &page)
+		if len(page.Messages) != 5 || page.Messages[0].Seq != base+116 {
 			t.Fatalf("after page: %v", seqs(page.Messages))
 		}
 		s.doJSON("GET", "/api/conversations/"+conv+"/messages?after=1&before=5", dave.Token, nil, http.StatusBadRequest, nil)
@@ -87,15 +93,15 @@ func TestConversationsREST(t *testing.T) {
 
 		var list struct{ Conversations []convView }
 		s.doJSON("GET", "/api/conversations", dave.Token, nil, http.StatusOK, &list)
-		if len(list.Conversations) != 1 || list.Conversations[0].Unread != 120 || list.Conversations[0].LastMessage == nil || list.Conversations[0].LastMessage.Seq != 120 {
+		if len(list.Conversations) != 1 || list.Conversations[0].Unread != 120 || list.Conversations[0].LastMessage == nil || list.Conversations[0].LastMessage.Seq != base+120 {
 			t.Fatalf("dave's list: %+v", list.Conversations)
 		}
-		s.doJSON("POST", "/api/conversations/"+conv+"/read", dave.Token, map[string]int64{"seq": 100}, http.StatusOK, nil)
-		s.doJSON("POST", "/api/conversations/"+conv+"/read", dave.Token, map[string]int64{"seq": 50}, http.StatusOK, nil)
-		s.doJSON("POST", "/api/conversations/"+conv+"/read", dave.Token, map[string]int64{"seq": 121}, http.StatusBadRequest, nil)
+		s.doJSON("POST", "/api/conversations/"+conv+"/read", dave.Token, map[string]int64{"seq": base + 100}, http.StatusOK, nil)
+		s.doJSON("POST", "/api/conversations/"+conv+"/read", dave.Token, map[string]int64{"seq": base + 50}, http.StatusOK, nil)
+		s.doJSON("POST", "/api/conversations/"+conv+"/read", dave.Token, map[string]int64{"seq": base + 121}, http.StatusBadRequest, nil)
 		s.doJSON("GET", "/api/conversations", dave.Token, nil, http.StatusOK, &list)
-		if got := list.Conversations[0]; got.LastReadSeq != 100 || got.Unread != 20 {
-			t.Fatalf("after read 100 then 50: lastRead %d unread %d, want 100 and 20", got.LastReadSeq, got.Unread)
+		if got := list.Conversations[0]; got.LastReadSeq != base+100 || got.Unread != 20 {
+			t.Fatalf("after read 100 then 50: lastRead %d unread %d, want %d and 20", got.LastReadSeq, got.Unread, base+100)
 		}
 	})
 

@@ -48,18 +48,19 @@ func TestEditsAndDeletes(t *testing.T) {
 			if again := ack(ca, edit(ca, "a-edit", first.Seq, "hello, edited"), "retried edit"); !again.Duplicate || again.Seq != e1.Seq {
 				t.Fatalf("retried edit: %+v, want duplicate of seq %d", again, e1.Seq)
 			}
-			if e1.Seq != 3 || e2.Seq != 4 || d.Seq != 5 {
-				t.Fatalf("event seqs %d %d %d, want 3 4 5 (refusals store nothing)", e1.Seq, e2.Seq, d.Seq)
+			// seq 1 is carol's join event.
+			if e1.Seq != 4 || e2.Seq != 5 || d.Seq != 6 {
+				t.Fatalf("event seqs %d %d %d, want 4 5 6 (refusals store nothing)", e1.Seq, e2.Seq, d.Seq)
 			}
 
 			// Every session got every event, in order.
 			for name, c := range map[string]*client{"alice": ca, "bob": cb, "carol": cc} {
-				msgs := c.waitMessages(conv, 5)
+				msgs := c.waitMessages(conv, 5) // all connected after carol's join event
 				kinds := []string{}
 				for _, m := range msgs {
 					kinds = append(kinds, m.Kind)
 				}
-				if strings.Join(kinds, ",") != "message,message,edit,edit,delete" || msgs[2].TargetSeq != 1 || msgs[2].Body != "hello, edited" || msgs[4].TargetSeq != 2 {
+				if strings.Join(kinds, ",") != "message,message,edit,edit,delete" || msgs[2].TargetSeq != 2 || msgs[2].Body != "hello, edited" || msgs[4].TargetSeq != 3 {
 					t.Fatalf("%s got %+v", name, msgs)
 				}
 			}
@@ -71,10 +72,10 @@ func TestEditsAndDeletes(t *testing.T) {
 			}
 			var page struct{ Messages []frame }
 			s.doJSON("GET", "/api/conversations/"+conv+"/messages", bob.Token, nil, http.StatusOK, &page)
-			if m := page.Messages[0]; m.Body != "hello, edited" || m.EditedAt == "" || m.UpdatedSeq != 3 || m.Kind != "message" {
+			if m := page.Messages[1]; m.Body != "hello, edited" || m.EditedAt == "" || m.UpdatedSeq != 4 || m.Kind != "message" {
 				t.Fatalf("edited message in history: %+v", m)
 			}
-			if m := page.Messages[1]; !m.Deleted || m.Body != "" || m.UpdatedSeq != 5 {
+			if m := page.Messages[2]; !m.Deleted || m.Body != "" || m.UpdatedSeq != 6 {
 				t.Fatalf("deleted message in history: %+v", m)
 			}
 			fresh := s.connect(bob)
@@ -85,12 +86,12 @@ func TestEditsAndDeletes(t *testing.T) {
 					t.Fatalf("WS history or sync serves deleted text: %+v", f)
 				}
 			}
-			if n := len(fresh.messages(conv)); n != 5 {
-				t.Fatalf("sync replayed %d entries, want 5 (events included)", n)
+			if n := len(fresh.messages(conv)); n != 6 {
+				t.Fatalf("sync replayed %d entries, want 6 (events included)", n)
 			}
 
 			// Unread counts live chat messages by others only.
-			if got := s.conversations(carol)[conv]; got.Unread != 1 || got.LastSeq != 5 {
+			if got := s.conversations(carol)[conv]; got.Unread != 1 || got.LastSeq != 6 {
 				t.Fatalf("carol's list: %+v, want unread 1 (alice's message; bob's is deleted, events do not count)", got)
 			}
 		})

@@ -45,3 +45,14 @@ func (s *stack) conversations(u user) map[string]listedConv {
 	}
 	return out
 }
+
+// chatMessages keeps the chat messages (kind "message") of fs: no events.
+func chatMessages(fs []frame) []frame {
+	var out []frame
+	for _, f := range fs {
+		if f.Kind == "message" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -210,6 +210,7 @@ type frame struct {
 	Deleted        bool
 	UpdatedSeq     int64
 	Reactions      map[string][]string
+	SubjectID      string
 }
 
 // client is a test WebSocket client: a reader goroutine feeds frames to a

@@ -359,8 +359,8 @@ func TestRemovedMemberStopsReceiving(t *testing.T) {
 		t.Fatalf("removed member's send: %+v, want forbidden", r)
 	}
 	a.send(conv, "3", "three")
-	a.waitMessages(conv, 3)
-	if got := b.messages(conv); len(got) != 1 {
+	a.waitMessages(conv, 4) // one, the removal event, two, three
+	if got := chatMessages(b.messages(conv)); len(got) != 1 {
 		t.Fatalf("removed member received %d messages, want 1", len(got))
 	}
 	s.doJSON("GET", "/api/conversations/"+conv+"/messages", bob.Token, nil, http.StatusForbidden, nil)
@@ -368,8 +368,10 @@ func TestRemovedMemberStopsReceiving(t *testing.T) {
 	s.doJSON("POST", "/api/conversations/"+conv+"/members", alice.Token, map[string]string{"username": "bob"}, http.StatusOK, nil)
 	b.waitFor(func(f frame) bool { return f.Type == "membership" && f.Joined }, "membership joined")
 	a.send(conv, "4", "four")
-	if got := b.waitMessages(conv, 2); got[1].Seq != 4 {
-		t.Fatalf("re-added member got seq %d, want 4", got[1].Seq)
+	b.waitFor(func(f frame) bool { return f.Type == "message" && f.Body == "four" }, "four")
+	// seqs: one, removal, two, three, join, four
+	if got := chatMessages(b.messages(conv)); len(got) != 2 || got[1].Seq != 6 {
+		t.Fatalf("re-added member got %+v, want seq 6 after seq 1", got)
 	}
 	var _ persistence.Message
 }

@@ -8,4 +8,5 @@ type Features interface {
 	Presence
 	Events
 	Reactions
+	Titles
 }

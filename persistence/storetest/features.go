@@ -9,6 +9,7 @@ func featureCases() []testCase {
 		presenceCases(),
 		eventCases(),
 		reactionCases(),
+		titleCases(),
 	} {
 		all = append(all, area...)
 	}
