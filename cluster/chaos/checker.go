@@ -54,6 +54,7 @@ type Violation struct {
 	Detail       string    `json:"detail"`
 }
 
+// String is the violation on one line, with its evidence.
 func (v Violation) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s", v.Invariant)

@@ -291,8 +291,11 @@ func exitedSince(p *Process, pid int) bool {
 func exitText(p *Process, pid int) string {
 	for _, e := range p.Exits() {
 		if e.PID == pid {
-			if e.Signal != "" {
+			switch {
+			case e.Signal != "":
 				return "signal " + e.Signal
+			case e.Status == ExitPaused:
+				return fmt.Sprintf("status %d: chatd --pause-exit", e.Status)
 			}
 			return fmt.Sprintf("status %d", e.Status)
 		}
