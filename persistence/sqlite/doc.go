@@ -8,7 +8,9 @@
 // connection (see Store), reads run concurrently on a pool of read-only
 // connections in WAL mode. For several nodes use persistence/mongo.
 //
-// The package starts no goroutines of its own. database/sql starts one
+// Open starts one goroutine, the committer (groupcommit.go), which writes
+// the AppendMessages calls of all conversations that queue up during one
+// transaction together in the next; Close stops it. database/sql starts one
 // connection-opener goroutine for each of the two pools (writer, readers);
 // Close stops them. No connection-lifetime cleaner runs: connections live
 // until Close.

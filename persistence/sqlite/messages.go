@@ -34,7 +34,7 @@ func (s *Store) AppendMessages(ctx context.Context, msgs []persistence.Message) 
 	if len(msgs) == 0 {
 		return 0, nil
 	}
-	n, dup, err := s.appendMessages(ctx, msgs)
+	n, dup, err := s.appendGrouped(ctx, msgs)
 	if err != nil {
 		return 0, fmt.Errorf("append messages %s: %w", msgs[min(n, len(msgs)-1)].ConversationID, translate(err))
 	}
@@ -43,36 +43,6 @@ func (s *Store) AppendMessages(ctx context.Context, msgs []persistence.Message) 
 		return n, fmt.Errorf("append messages %s: message %d (seq %d): %w", m.ConversationID, n, m.Seq, dup)
 	}
 	return n, nil
-}
-
-// appendMessages returns how many messages it committed, the translated
-// unique violation that stopped it if any, or an error after which nothing
-// is committed.
-func (s *Store) appendMessages(ctx context.Context, msgs []persistence.Message) (n int, dup, err error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-
-	insert := tx.StmtContext(ctx, s.stmts.insertMessage)
-	for _, m := range msgs {
-		_, err := insert.ExecContext(ctx, m.ConversationID, m.Seq, m.ID, string(m.Kind),
-			m.SenderID, m.ClientMsgID, m.Body, millis(m.CreatedAt),
-			m.TargetSeq, m.SubjectID, nullMillis(m.EditedAt), m.Deleted, m.UpdatedSeq)
-		if err != nil {
-			if err = translate(err); !errors.Is(err, persistence.ErrDuplicate) {
-				return n, nil, err
-			}
-			dup = err // the failed statement changed nothing; keep the prefix
-			break
-		}
-		n++
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, nil, err
-	}
-	return n, dup, nil
 }
 
 // MessageByClientID returns the message a sender stored under a client id,

@@ -29,9 +29,10 @@ import (
 // WAL, read a consistent snapshot concurrently with the writer and with each
 // other. A write committed on w is visible to every read started after it.
 type Store struct {
-	w     *sql.DB // the single writer connection; BEGIN IMMEDIATE
-	r     *sql.DB // read-only connections
-	stmts statements
+	w      *sql.DB // the single writer connection; BEGIN IMMEDIATE
+	r      *sql.DB // read-only connections
+	stmts  statements
+	commit *committer // group commit of AppendMessages (groupcommit.go)
 }
 
 var _ persistence.Store = (*Store)(nil)
@@ -60,6 +61,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.closeDBs()
 		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
 	}
+	s.startCommitter()
 	return s, nil
 }
 
@@ -122,6 +124,7 @@ func dsn(cfg Config, writer bool) string {
 // by ctx), finalises the prepared statements and closes every connection.
 // It closes everything even when ctx is done, and reports every failure.
 func (s *Store) Close(ctx context.Context) error {
+	s.stopCommitter()
 	_, optErr := s.w.ExecContext(ctx, "PRAGMA optimize")
 	stmtErr := s.stmts.close()
 	return errors.Join(optErr, stmtErr, s.closeDBs())

@@ -1,0 +1,145 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/actorchat/engine/persistence"
+)
+
+// maxGroup bounds how many AppendMessages calls share one transaction.
+const maxGroup = 64
+
+// ErrClosed is returned by AppendMessages after Close.
+var ErrClosed = errors.New("sqlite: store closed")
+
+// appendReq is one AppendMessages call waiting for the committer.
+type appendReq struct {
+	ctx  context.Context
+	msgs []persistence.Message
+	done chan appendRes // capacity 1: the committer never blocks on a caller
+}
+
+type appendRes struct {
+	n        int
+	dup, err error
+}
+
+// committer is the store's group commit: AppendMessages calls from many
+// conversations that arrive while a transaction is being written are
+// written together in the next one. Every conversation grain already
+// batches its own sends; this batches across grains, because SQLite has one
+// writer and a commit costs about the same for one row as for a hundred.
+// Each call keeps its own ordered-prefix semantics: a unique violation ends
+// that call's inserts (SQLite undoes just the failed statement) and the
+// other calls go on.
+type committer struct {
+	reqs     chan *appendReq
+	stop     chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
+}
+
+func (s *Store) startCommitter() {
+	s.commit = &committer{reqs: make(chan *appendReq), stop: make(chan struct{})}
+	s.commit.wg.Add(1)
+	go s.runCommitter()
+}
+
+// stopCommitter ends the committer goroutine after its current transaction.
+func (s *Store) stopCommitter() {
+	if s.commit == nil {
+		return
+	}
+	s.commit.stopOnce.Do(func() { close(s.commit.stop) })
+	s.commit.wg.Wait()
+}
+
+// runCommitter is the committer goroutine: the only caller of commitGroup.
+func (s *Store) runCommitter() {
+	defer s.commit.wg.Done()
+	for {
+		select {
+		case <-s.commit.stop:
+			return
+		case first := <-s.commit.reqs:
+			group := []*appendReq{first}
+		gather:
+			for len(group) < maxGroup {
+				select {
+				case r := <-s.commit.reqs:
+					group = append(group, r)
+				default:
+					break gather
+				}
+			}
+			s.commitGroup(group)
+		}
+	}
+}
+
+// commitGroup writes every request of the group in one transaction and
+// answers each. An error other than a unique violation, or a failed
+// commit, fails the whole group with nothing stored.
+func (s *Store) commitGroup(group []*appendReq) {
+	results := make([]appendRes, len(group))
+	err := s.writeGroup(group, results)
+	for i, r := range group {
+		if err != nil {
+			results[i] = appendRes{err: err}
+		}
+		r.done <- results[i]
+	}
+}
+
+func (s *Store) writeGroup(group []*appendReq, results []appendRes) error {
+	ctx := context.Background() // each request's context is checked before its rows
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	insert := tx.StmtContext(ctx, s.stmts.insertMessage)
+	for i, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = appendRes{err: err}
+			continue
+		}
+		for _, m := range r.msgs {
+			_, err := insert.ExecContext(ctx, m.ConversationID, m.Seq, m.ID, string(m.Kind),
+				m.SenderID, m.ClientMsgID, m.Body, millis(m.CreatedAt),
+				m.TargetSeq, m.SubjectID, nullMillis(m.EditedAt), m.Deleted, m.UpdatedSeq)
+			if err != nil {
+				if err = translate(err); !errors.Is(err, persistence.ErrDuplicate) {
+					return err
+				}
+				results[i].dup = err // the failed statement changed nothing; keep the prefix
+				break
+			}
+			results[i].n++
+		}
+	}
+	return tx.Commit()
+}
+
+// appendGrouped hands msgs to the committer and waits for its answer. When
+// ctx ends first the outcome is unknown (the group may still commit): the
+// error wraps ErrUnavailable, as the port documents for uncertain writes.
+func (s *Store) appendGrouped(ctx context.Context, msgs []persistence.Message) (n int, dup, err error) {
+	req := &appendReq{ctx: ctx, msgs: msgs, done: make(chan appendRes, 1)}
+	select {
+	case s.commit.reqs <- req:
+	case <-s.commit.stop:
+		return 0, nil, ErrClosed
+	case <-ctx.Done():
+		return 0, nil, fmt.Errorf("%w: %w", persistence.ErrUnavailable, ctx.Err())
+	}
+	select {
+	case res := <-req.done:
+		return res.n, res.dup, res.err
+	case <-ctx.Done():
+		return 0, nil, fmt.Errorf("%w: outcome unknown: %w", persistence.ErrUnavailable, ctx.Err())
+	}
+}
