@@ -225,6 +225,7 @@ func (g *conversation) onAdminDone(ctx actor.Context, d *adminDone) {
 		g.broadcast(ctx, &MembershipChanged{ConversationId: g.id, UserId: m.UserID, Added: true, LastSeq: g.lastSeq})
 	}
 	g.postEvents(ctx, d.events)
+	g.notifyAdmin(ctx, d)
 	if d.removed != "" {
 		delete(g.members, d.removed)
 		delete(g.typingAt, d.removed)

@@ -24,6 +24,9 @@ func (g *conversation) receiveFeature(ctx actor.Context, msg any) {
 		g.onReadDone(ctx, m)
 	case *Typing:
 		g.onTyping(ctx, m)
+	case *mentionsFound:
+		g.onMentions(ctx, m)
+	case *notificationsSent:
 	}
 }
 

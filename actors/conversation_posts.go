@@ -105,6 +105,7 @@ func (g *conversation) onCommitDone(ctx actor.Context, d *commitDone) {
 		g.deps.Metrics.BatchSize.Observe(float64(n))
 		g.deps.Metrics.PersistLatency.Observe(r.elapsed.Seconds())
 		g.broadcast(ctx, posted)
+		g.findMentions(ctx, posted.Messages)
 	}
 	g.next(ctx)
 }

@@ -38,6 +38,28 @@ type PresenceEvent struct {
 
 func (*PresenceEvent) outbound() {}
 
+// NotificationEvent is one entry of the user's notification stream, live
+// or replayed. The hub shares one value among the user's sessions.
+type NotificationEvent struct{ N *Notification }
+
+// NotificationsSynced ends the replay that answers a notifications request:
+// every notification after its afterSeq up to LastSeq was sent, except, when
+// HasMore, those after LastSeq (ask again from LastSeq).
+type NotificationsSynced struct {
+	RequestID string
+	LastSeq   int64
+	HasMore   bool
+}
+
+// ClientNotifications asks to replay the user's notifications after AfterSeq.
+type ClientNotifications struct {
+	RequestID string
+	AfterSeq  int64
+}
+
+func (*NotificationEvent) outbound()   {}
+func (*NotificationsSynced) outbound() {}
+
 func (*ReadMarked) outbound()   {}
 func (*ReceiptEvent) outbound() {}
 func (*TypingEvent) outbound()  {}

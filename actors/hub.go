@@ -88,6 +88,11 @@ func (h *hub) Receive(ctx actor.Context) {
 		h.onTyping(ctx, msg)
 	case *PresenceChanged:
 		h.onPresence(ctx, msg)
+	case *NotificationPosted:
+		ev := &NotificationEvent{N: msg.Notification}
+		for _, s := range h.byUser[msg.UserId] {
+			ctx.Send(s, ev)
+		}
 	case *renewTick:
 		h.onRenew(ctx)
 	}

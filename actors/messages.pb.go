@@ -1510,6 +1510,248 @@ func (x *SetMemberRole) GetRole() string {
 	return ""
 }
 
+// Notify asks a user grain to append a notification to the user's stream
+// and deliver it to the user's sessions. key makes a repeated Notify store
+// once. No reply.
+type Notify struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Kind           string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	ConversationId string                 `protobuf:"bytes,2,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	ActorId        string                 `protobuf:"bytes,3,opt,name=actor_id,json=actorId,proto3" json:"actor_id,omitempty"`
+	MessageSeq     int64                  `protobuf:"varint,4,opt,name=message_seq,json=messageSeq,proto3" json:"message_seq,omitempty"`
+	Title          string                 `protobuf:"bytes,5,opt,name=title,proto3" json:"title,omitempty"`
+	Key            string                 `protobuf:"bytes,6,opt,name=key,proto3" json:"key,omitempty"`
+	CreatedAtMs    int64                  `protobuf:"varint,7,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Notify) Reset() {
+	*x = Notify{}
+	mi := &file_actors_messages_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Notify) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Notify) ProtoMessage() {}
+
+func (x *Notify) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Notify.ProtoReflect.Descriptor instead.
+func (*Notify) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *Notify) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Notify) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *Notify) GetActorId() string {
+	if x != nil {
+		return x.ActorId
+	}
+	return ""
+}
+
+func (x *Notify) GetMessageSeq() int64 {
+	if x != nil {
+		return x.MessageSeq
+	}
+	return 0
+}
+
+func (x *Notify) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Notify) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Notify) GetCreatedAtMs() int64 {
+	if x != nil {
+		return x.CreatedAtMs
+	}
+	return 0
+}
+
+// Notification is one stored entry of a user's notification stream.
+type Notification struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Seq            int64                  `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Kind           string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	ConversationId string                 `protobuf:"bytes,3,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	ActorId        string                 `protobuf:"bytes,4,opt,name=actor_id,json=actorId,proto3" json:"actor_id,omitempty"`
+	MessageSeq     int64                  `protobuf:"varint,5,opt,name=message_seq,json=messageSeq,proto3" json:"message_seq,omitempty"`
+	Title          string                 `protobuf:"bytes,6,opt,name=title,proto3" json:"title,omitempty"`
+	CreatedAtMs    int64                  `protobuf:"varint,7,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Notification) Reset() {
+	*x = Notification{}
+	mi := &file_actors_messages_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Notification) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Notification) ProtoMessage() {}
+
+func (x *Notification) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Notification.ProtoReflect.Descriptor instead.
+func (*Notification) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *Notification) GetSeq() int64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *Notification) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Notification) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *Notification) GetActorId() string {
+	if x != nil {
+		return x.ActorId
+	}
+	return ""
+}
+
+func (x *Notification) GetMessageSeq() int64 {
+	if x != nil {
+		return x.MessageSeq
+	}
+	return 0
+}
+
+func (x *Notification) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Notification) GetCreatedAtMs() int64 {
+	if x != nil {
+		return x.CreatedAtMs
+	}
+	return 0
+}
+
+// NotificationPosted is broadcast by a user grain to every node's hub after a
+// notification was stored; hubs hand it to the user's local sessions.
+type NotificationPosted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Notification  *Notification          `protobuf:"bytes,2,opt,name=notification,proto3" json:"notification,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotificationPosted) Reset() {
+	*x = NotificationPosted{}
+	mi := &file_actors_messages_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotificationPosted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotificationPosted) ProtoMessage() {}
+
+func (x *NotificationPosted) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotificationPosted.ProtoReflect.Descriptor instead.
+func (*NotificationPosted) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *NotificationPosted) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *NotificationPosted) GetNotification() *Notification {
+	if x != nil {
+		return x.Notification
+	}
+	return nil
+}
+
 var File_actors_messages_proto protoreflect.FileDescriptor
 
 const file_actors_messages_proto_rawDesc = "" +
@@ -1623,7 +1865,28 @@ const file_actors_messages_proto_rawDesc = "" +
 	"\rSetMemberRole\x12\x19\n" +
 	"\bactor_id\x18\x01 \x01(\tR\aactorId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x12\n" +
-	"\x04role\x18\x03 \x01(\tR\x04roleB$Z\"github.com/actorchat/engine/actorsb\x06proto3"
+	"\x04role\x18\x03 \x01(\tR\x04role\"\xcd\x01\n" +
+	"\x06Notify\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12'\n" +
+	"\x0fconversation_id\x18\x02 \x01(\tR\x0econversationId\x12\x19\n" +
+	"\bactor_id\x18\x03 \x01(\tR\aactorId\x12\x1f\n" +
+	"\vmessage_seq\x18\x04 \x01(\x03R\n" +
+	"messageSeq\x12\x14\n" +
+	"\x05title\x18\x05 \x01(\tR\x05title\x12\x10\n" +
+	"\x03key\x18\x06 \x01(\tR\x03key\x12\"\n" +
+	"\rcreated_at_ms\x18\a \x01(\x03R\vcreatedAtMs\"\xd3\x01\n" +
+	"\fNotification\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12'\n" +
+	"\x0fconversation_id\x18\x03 \x01(\tR\x0econversationId\x12\x19\n" +
+	"\bactor_id\x18\x04 \x01(\tR\aactorId\x12\x1f\n" +
+	"\vmessage_seq\x18\x05 \x01(\x03R\n" +
+	"messageSeq\x12\x14\n" +
+	"\x05title\x18\x06 \x01(\tR\x05title\x12\"\n" +
+	"\rcreated_at_ms\x18\a \x01(\x03R\vcreatedAtMs\"l\n" +
+	"\x12NotificationPosted\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12=\n" +
+	"\fnotification\x18\x02 \x01(\v2\x19.chat.actors.NotificationR\fnotificationB$Z\"github.com/actorchat/engine/actorsb\x06proto3"
 
 var (
 	file_actors_messages_proto_rawDescOnce sync.Once
@@ -1637,7 +1900,7 @@ func file_actors_messages_proto_rawDescGZIP() []byte {
 	return file_actors_messages_proto_rawDescData
 }
 
-var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_actors_messages_proto_goTypes = []any{
 	(*ChatMessage)(nil),        // 0: chat.actors.ChatMessage
 	(*Reaction)(nil),           // 1: chat.actors.Reaction
@@ -1663,17 +1926,21 @@ var file_actors_messages_proto_goTypes = []any{
 	(*PostEvent)(nil),          // 21: chat.actors.PostEvent
 	(*RenameConversation)(nil), // 22: chat.actors.RenameConversation
 	(*SetMemberRole)(nil),      // 23: chat.actors.SetMemberRole
+	(*Notify)(nil),             // 24: chat.actors.Notify
+	(*Notification)(nil),       // 25: chat.actors.Notification
+	(*NotificationPosted)(nil), // 26: chat.actors.NotificationPosted
 }
 var file_actors_messages_proto_depIdxs = []int32{
-	1, // 0: chat.actors.ChatMessage.reactions:type_name -> chat.actors.Reaction
-	0, // 1: chat.actors.PostMessageResult.message:type_name -> chat.actors.ChatMessage
-	4, // 2: chat.actors.CreateConversation.members:type_name -> chat.actors.MemberSpec
-	0, // 3: chat.actors.MessagesPosted.messages:type_name -> chat.actors.ChatMessage
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	1,  // 0: chat.actors.ChatMessage.reactions:type_name -> chat.actors.Reaction
+	0,  // 1: chat.actors.PostMessageResult.message:type_name -> chat.actors.ChatMessage
+	4,  // 2: chat.actors.CreateConversation.members:type_name -> chat.actors.MemberSpec
+	0,  // 3: chat.actors.MessagesPosted.messages:type_name -> chat.actors.ChatMessage
+	25, // 4: chat.actors.NotificationPosted.notification:type_name -> chat.actors.Notification
+	5,  // [5:5] is the sub-list for method output_type
+	5,  // [5:5] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_actors_messages_proto_init() }
@@ -1687,7 +1954,7 @@ func file_actors_messages_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_messages_proto_rawDesc), len(file_actors_messages_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

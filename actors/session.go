@@ -25,7 +25,8 @@ type session struct {
 	parked  map[string][]func(*actor.PID) // requests waiting for their grain's PID
 	closing bool
 
-	typedAt map[string]time.Time // when this connection last forwarded typing, per conversation
+	typedAt    map[string]time.Time // when this connection last forwarded typing, per conversation
+	notifySent int64                // highest notification seq sent on this connection
 }
 
 // convState is what a session tracks for one conversation.

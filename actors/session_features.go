@@ -10,8 +10,12 @@ import (
 // client requests (held until ready like the others) and hub events.
 func (s *session) receiveFeature(ctx actor.Context, msg any) {
 	switch m := msg.(type) {
-	case *ClientRead, *ClientTyping, *ClientEvent:
+	case *ClientRead, *ClientTyping, *ClientEvent, *ClientNotifications:
 		s.onClient(ctx, m)
+	case *NotificationEvent:
+		s.onNotification(ctx, m)
+	case *notificationsDone:
+		s.onNotificationsDone(ctx, m)
 	case *ReceiptEvent:
 		if s.isMember(m.ConversationID) {
 			s.emit(ctx, m)
@@ -34,6 +38,8 @@ func (s *session) onFeatureRequest(ctx actor.Context, req any) {
 		s.onTyping(ctx, r)
 	case *ClientEvent:
 		s.onEvent(ctx, r)
+	case *ClientNotifications:
+		s.onNotifications(ctx, r)
 	}
 }
 

@@ -37,6 +37,11 @@ type userGrain struct {
 	warmUntil  time.Time
 	timer      *time.Timer
 	armed      bool // a presenceTick is scheduled
+
+	notifyQueue []*Notify // notifications to store, in arrival order
+	notifying   bool      // a notification write is in flight
+	notifyReady bool      // notifyLast is loaded
+	notifyLast  int64     // the user's last notification seq
 }
 
 // nodeLease is one node's report of the user's sessions.
@@ -105,7 +110,7 @@ func (u *userGrain) Receive(ctx actor.Context) {
 			u.log.Warn("store last seen failed", "err", msg.err)
 		}
 	case *actor.ReceiveTimeout:
-		if !u.online && !u.announcing && !u.armed {
+		if !u.online && !u.announcing && !u.armed && !u.notifying && len(u.notifyQueue) == 0 {
 			ctx.Stop(ctx.Self())
 		}
 	default:
@@ -126,6 +131,7 @@ func (u *userGrain) activate(ctx actor.Context) {
 		at, err := deps.Store.LastSeen(c, id)
 		return &lastSeenLoaded{at: at, err: err}
 	})
+	u.loadNotifySeq(ctx)
 	u.schedule(ctx)
 }
 
@@ -249,7 +255,16 @@ func (u *userGrain) schedule(ctx actor.Context) {
 }
 
 // receiveFeature handles the user grain's messages beyond presence.
-func (u *userGrain) receiveFeature(actor.Context, any) {}
+func (u *userGrain) receiveFeature(ctx actor.Context, msg any) {
+	switch m := msg.(type) {
+	case *notifySeqLoaded:
+		u.onNotifySeqLoaded(ctx, m)
+	case *Notify:
+		u.onNotify(ctx, m)
+	case *notifyDone:
+		u.onNotifyDone(ctx, m)
+	}
+}
 
 func unixMillis(t time.Time) int64 {
 	if t.IsZero() {

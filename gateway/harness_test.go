@@ -211,6 +211,9 @@ type frame struct {
 	UpdatedSeq     int64
 	Reactions      map[string][]string
 	SubjectID      string
+	ActorID        string
+	MessageSeq     int64
+	Title          string
 }
 
 // client is a test WebSocket client: a reader goroutine feeds frames to a

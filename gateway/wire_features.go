@@ -13,6 +13,11 @@ func validateFeatureFrame(f *inFrame, maxBody int) *frameError {
 	bad := func(msg string) *frameError { return &frameError{code: CodeInvalid, msg: msg} }
 	switch f.Type {
 	case "read", "typing", "edit", "delete", "react", "unreact":
+	case "notifications":
+		if f.ID == "" || f.AfterSeq < 0 || f.ConversationID != "" {
+			return bad("notifications needs an id and afterSeq >= 0, and no conversationId")
+		}
+		return nil
 	default:
 		return bad("unknown frame type")
 	}
@@ -67,6 +72,8 @@ func (f *inFrame) featureToActor() any {
 	case "edit", "delete":
 		return &actors.ClientEvent{RequestID: f.ID, ConversationID: f.ConversationID, ClientMsgID: f.ClientMsgID,
 			Kind: f.Type, TargetSeq: f.TargetSeq, Body: f.Body}
+	case "notifications":
+		return &actors.ClientNotifications{RequestID: f.ID, AfterSeq: f.AfterSeq}
 	case "react", "unreact":
 		return &actors.ClientEvent{RequestID: f.ID, ConversationID: f.ConversationID, ClientMsgID: f.ClientMsgID,
 			Kind: f.Type, TargetSeq: f.TargetSeq, Body: f.Emoji}
@@ -101,6 +108,24 @@ type outPresence struct {
 	LastSeen string `json:"lastSeen,omitempty"`
 }
 
+type outNotification struct {
+	Type           string `json:"type"`
+	Seq            int64  `json:"seq"`
+	Kind           string `json:"kind"`
+	ConversationID string `json:"conversationId"`
+	ActorID        string `json:"actorId"`
+	MessageSeq     int64  `json:"messageSeq,omitempty"`
+	Title          string `json:"title,omitempty"`
+	CreatedAt      string `json:"createdAt"`
+}
+
+type outNotificationsSynced struct {
+	Type    string `json:"type"`
+	ID      string `json:"id"`
+	LastSeq int64  `json:"lastSeq"`
+	HasMore bool   `json:"hasMore"`
+}
+
 // encodeFeature encodes the outbound events encodeOutbound does not know.
 func encodeFeature(ev any) ([]byte, error) {
 	switch e := ev.(type) {
@@ -114,6 +139,12 @@ func encodeFeature(ev any) ([]byte, error) {
 			status = "online"
 		}
 		return json.Marshal(outPresence{Type: "presence", UserID: e.UserID, Status: status, LastSeen: presenceLastSeen(e.LastSeen)})
+	case *actors.NotificationEvent:
+		n := e.N
+		return json.Marshal(outNotification{Type: "notification", Seq: n.Seq, Kind: n.Kind, ConversationID: n.ConversationId,
+			ActorID: n.ActorId, MessageSeq: n.MessageSeq, Title: n.Title, CreatedAt: formatMillis(n.CreatedAtMs)})
+	case *actors.NotificationsSynced:
+		return json.Marshal(outNotificationsSynced{Type: "notificationsSynced", ID: e.RequestID, LastSeq: e.LastSeq, HasMore: e.HasMore})
 	case *actors.TypingEvent:
 		return json.Marshal(outTyping{Type: "typing", ConversationID: e.ConversationID, UserID: e.UserID})
 	}

@@ -9,4 +9,5 @@ type Features interface {
 	Events
 	Reactions
 	Titles
+	Notifications
 }

@@ -22,6 +22,8 @@ const (
 	idxMessageClientID = "conversationId_senderId_clientMsgId_unique"
 	idxMessageTarget   = "conversationId_targetSeq_sparse"
 	idxReaction        = "conversationId_seq_emoji_userId_unique"
+	idxNotificationSeq = "userId_seq_unique"
+	idxNotificationKey = "userId_key_unique"
 )
 
 // indexSpec is one index of one collection.
@@ -57,6 +59,8 @@ var indexSpecs = []indexSpec{
 	{collReactions, idxReaction, bson.D{
 		{Key: fConversationID, Value: 1}, {Key: fSeq, Value: 1}, {Key: fEmoji, Value: 1}, {Key: fUserID, Value: 1},
 	}, true, false},
+	{collNotifications, idxNotificationSeq, bson.D{{Key: fUserID, Value: 1}, {Key: fSeq, Value: 1}}, true, false},
+	{collNotifications, idxNotificationKey, bson.D{{Key: fUserID, Value: 1}, {Key: fKey, Value: 1}}, true, false},
 }
 
 // ensureIndexes creates every index of indexSpecs, one createIndexes

@@ -45,6 +45,11 @@ var wantIndexes = map[string][]index{
 		{"_id_", "_id", false},
 		{"conversationId_seq_emoji_userId_unique", "conversationId,seq,emoji,userId", true},
 	},
+	"notifications": {
+		{"_id_", "_id", false},
+		{"userId_key_unique", "userId,key", true},
+		{"userId_seq_unique", "userId,seq", true},
+	},
 }
 
 type index struct {

@@ -113,6 +113,23 @@ CREATE TABLE reactions (
 	PRIMARY KEY (conversation_id, seq, emoji, user_id)
 ) STRICT, WITHOUT ROWID;
 `,
+	// 6: per-user notification streams (persistence.Notifications).
+	`
+CREATE TABLE notifications (
+	user_id         TEXT    NOT NULL,
+	seq             INTEGER NOT NULL,
+	id              TEXT    NOT NULL,
+	key             TEXT    NOT NULL,
+	kind            TEXT    NOT NULL,
+	conversation_id TEXT    NOT NULL,
+	actor_id        TEXT    NOT NULL,
+	message_seq     INTEGER NOT NULL,
+	title           TEXT    NOT NULL,
+	created_at      INTEGER NOT NULL,
+	PRIMARY KEY (user_id, seq)
+) STRICT;
+CREATE UNIQUE INDEX notifications_key ON notifications (user_id, key);
+`,
 }
 
 // migrate brings the schema of db up to date in one immediate transaction,

@@ -10,6 +10,7 @@ func featureCases() []testCase {
 		eventCases(),
 		reactionCases(),
 		titleCases(),
+		notificationCases(),
 	} {
 		all = append(all, area...)
 	}
