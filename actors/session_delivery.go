@@ -52,7 +52,7 @@ func (s *session) deliverLive(ctx actor.Context, conv string, st *convState, d *
 	runAsync(ctx, func() any {
 		c, cancel := deps.storeCtx()
 		defer cancel()
-		msgs, err := loadPage(c, deps.Store, conv, persistence.MessageQuery{After: after, Limit: limit})
+		msgs, err := loadPage(c, deps.Store, conv, persistence.MessageQuery{After: after, FromStart: true, Limit: limit})
 		return &fillDone{conversationID: conv, msgs: msgs, err: err}
 	})
 }

@@ -23,7 +23,7 @@ type convView struct {
 }
 
 func TestConversationsREST(t *testing.T) {
-	s := sqliteStack(t, func(c *gateway.Config) { c.FrameRate, c.FrameBurst = 1000, 1000 })
+	s := sqliteStack(t, func(c *gateway.Config) { c.FrameRate, c.FrameBurst = 1000, 1000; unlimitedSends(c) })
 	alice, bob, carol, dave := s.register("alice"), s.register("bob"), s.register("carol"), s.register("dave")
 
 	t.Run("direct conversations are one per pair", func(t *testing.T) {
@@ -87,6 +87,10 @@ func TestConversationsREST(t *testing.T) {
 		s.doJSON("GET", fmt.Sprintf("/api/conversations/%s/messages?after=%d", conv, base+115), dave.Token, nil, http.StatusOK, &page)
 		if len(page.Messages) != 5 || page.Messages[0].Seq != base+116 {
 			t.Fatalf("after page: %v", seqs(page.Messages))
+		}
+		s.doJSON("GET", "/api/conversations/"+conv+"/messages?after=0&limit=3", dave.Token, nil, http.StatusOK, &page)
+		if len(page.Messages) != 3 || page.Messages[0].Seq != 1 {
+			t.Fatalf("after=0 page: %v, want the first three", seqs(page.Messages))
 		}
 		s.doJSON("GET", "/api/conversations/"+conv+"/messages?after=1&before=5", dave.Token, nil, http.StatusBadRequest, nil)
 		s.doJSON("GET", "/api/conversations/"+conv+"/messages?before=-1", dave.Token, nil, http.StatusBadRequest, nil)

@@ -227,7 +227,9 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 	if limit > maxRESTHistory {
 		limit = maxRESTHistory
 	}
-	msgs, err := s.deps.Directory.Messages(r.Context(), r.PathValue("id"), persistence.MessageQuery{Before: before, After: after, Limit: int(limit)})
+	// ?after=0 means from the start; no after and no before, the latest page.
+	forward := q.Has("after")
+	msgs, err := s.deps.Directory.Messages(r.Context(), r.PathValue("id"), persistence.MessageQuery{Before: before, After: after, FromStart: forward, Limit: int(limit)})
 	if err != nil {
 		s.storeError(w, "messages", err)
 		return

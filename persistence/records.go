@@ -115,7 +115,7 @@ type Message struct {
 
 // MessageQuery selects a page of a conversation's messages. At most one of
 // After and Before is non-zero. Results are always in ascending seq order:
-//   - After > 0: the first Limit messages with seq > After;
+//   - After > 0, or FromStart: the first Limit messages with seq > After;
 //   - Before > 0: the last Limit messages with seq < Before;
 //   - neither: the last Limit messages.
 //
@@ -124,7 +124,13 @@ type MessageQuery struct {
 	After  int64
 	Before int64
 	Limit  int
+	// FromStart reads forward from After even when After is 0 (the
+	// beginning of the conversation), instead of returning the last page.
+	FromStart bool
 }
+
+// Forward reports whether q reads forward from After.
+func (q MessageQuery) Forward() bool { return q.After > 0 || q.FromStart }
 
 // MaxPageLimit caps every MessageQuery.
 const MaxPageLimit = 1000

@@ -106,7 +106,7 @@ func (s *Store) Messages(ctx context.Context, conversationID string, q persisten
 	if len(seqRange) > 0 {
 		filter = append(filter, bson.E{Key: fSeq, Value: seqRange})
 	}
-	descending := q.After <= 0
+	descending := !q.Forward()
 	order := 1
 	if descending {
 		order = -1

@@ -77,7 +77,7 @@ func (s *Store) Messages(ctx context.Context, conversationID string, q persisten
 	}
 	var rows *sql.Rows
 	var err error
-	if q.After > 0 {
+	if q.Forward() {
 		rows, err = s.stmts.pageAfter.QueryContext(ctx, conversationID, q.After, before, limit)
 	} else {
 		rows, err = s.stmts.pageBefore.QueryContext(ctx, conversationID, before, limit)
@@ -89,7 +89,7 @@ func (s *Store) Messages(ctx context.Context, conversationID string, q persisten
 	if err != nil {
 		return nil, fmt.Errorf("messages of %s: %w", conversationID, translate(err))
 	}
-	if q.After <= 0 {
+	if !q.Forward() {
 		slices.Reverse(msgs)
 	}
 	return msgs, nil

@@ -59,6 +59,11 @@ func testMessagePages(t *testing.T, s persistence.Store) {
 		{q{After: 118, Limit: 5}, 119, 120},
 		{q{After: 120}, 1, 0},
 		{q{After: 500, Limit: 5}, 1, 0},
+		// FromStart: forward from After even when it is 0.
+		{q{FromStart: true, Limit: 5}, 1, 5},
+		{q{FromStart: true}, 1, 50},
+		{q{After: 0, FromStart: true, Limit: 500}, 1, 120},
+		{q{After: 115, FromStart: true}, 116, 120},
 		// Before: the last Limit with seq < Before, still ascending.
 		{q{Before: 10, Limit: 5}, 5, 9},
 		{q{Before: 100}, 50, 99},
