@@ -16,6 +16,7 @@ type CloseReason int
 const (
 	CloseSlowConsumer CloseReason = iota + 1 // outbound queue full
 	CloseInternal                            // the session cannot go on (its store is down)
+	CloseResync                              // a gap could not be repaired: reconnect and sync
 )
 
 // Outbound is an event a session hands to its connection.

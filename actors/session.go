@@ -34,12 +34,12 @@ type session struct {
 // The messages delivered on this connection are exactly the seqs in (low, last]:
 // live delivery extends last, sync replay lowers low.
 type convState struct {
-	low, last int64
-	filling   bool          // a gap repair (or the initial baseline) is in flight
-	pending   []*Delivery   // live deliveries held while filling
-	acceptGap bool          // the last repair found nothing: take the next jump as is
-	syncing   bool          // a sync replay is in flight
-	syncQueue []*ClientSync // syncs waiting for it, in order
+	low, last      int64
+	filling        bool          // a gap repair (or the initial baseline) is in flight
+	pending        []*Delivery   // live deliveries held while filling
+	repairFailures int           // gap repairs in a row that found nothing
+	syncing        bool          // a sync replay is in flight
+	syncQueue      []*ClientSync // syncs waiting for it, in order
 }
 
 // SpawnSession starts the session actor of one authenticated connection.
@@ -87,6 +87,8 @@ func (s *session) Receive(ctx actor.Context) {
 		s.onDelivery(ctx, msg)
 	case *fillDone:
 		s.onFillDone(ctx, msg)
+	case *retryFill:
+		s.onRetryFill(ctx, msg)
 	case *joined:
 		s.onJoined(msg)
 	case *left:

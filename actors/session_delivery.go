@@ -2,6 +2,7 @@ package actors
 
 import (
 	"sort"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -35,8 +36,7 @@ func (s *session) deliverLive(ctx actor.Context, conv string, st *convState, d *
 	switch {
 	case seq <= st.last:
 		return
-	case seq == st.last+1 || st.acceptGap:
-		st.acceptGap = false
+	case seq == st.last+1:
 		st.last = seq
 		s.emit(ctx, d)
 		return
@@ -74,10 +74,49 @@ func (s *session) onFillDone(ctx actor.Context, f *fillDone) {
 			s.emit(ctx, &Delivery{Msg: m})
 		}
 	}
-	// A repair that found nothing must not loop: let the next jump through,
-	// the client sees the seq jump and can sync.
-	st.acceptGap = st.last == before
+	if st.last == before {
+		s.retryRepair(ctx, f.conversationID, st)
+		return
+	}
+	st.repairFailures = 0
 	s.flush(ctx, f.conversationID, st)
+}
+
+// maxRepairFailures is how many gap repairs in a row may find nothing
+// before the session gives up on its connection.
+const maxRepairFailures = 3
+
+// retryRepair tries a repair that found nothing (the store was unreachable)
+// again after a pause, holding live deliveries meanwhile. After
+// maxRepairFailures it closes the connection instead of sending across the
+// gap: the client reconnects and syncs from what it has, so no connection
+// ever skips a seq.
+func (s *session) retryRepair(ctx actor.Context, conv string, st *convState) {
+	st.repairFailures++
+	if st.repairFailures >= maxRepairFailures {
+		s.log.Warn("gap repair keeps failing: closing the connection for a resync", "conv_id", conv)
+		s.closing = true
+		s.conn.Close(CloseResync)
+		ctx.Stop(ctx.Self())
+		return
+	}
+	st.filling = true // hold live deliveries until the retry
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	time.AfterFunc(time.Duration(st.repairFailures)*300*time.Millisecond, func() {
+		sys.Root.Send(self, &retryFill{conversationID: conv})
+	})
+}
+
+// retryFill restarts a held gap repair.
+type retryFill struct{ conversationID string }
+
+func (s *session) onRetryFill(ctx actor.Context, r *retryFill) {
+	st, ok := s.convs[r.conversationID]
+	if !ok || !st.filling {
+		return
+	}
+	st.filling = false
+	s.flush(ctx, r.conversationID, st)
 }
 
 // flush delivers held deliveries in seq order until one needs a repair.

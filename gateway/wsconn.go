@@ -22,6 +22,7 @@ const (
 	CloseUnauthorized  = 4001                         // bad, missing or expired token
 	CloseAuthTimeout   = 4002                         // no auth frame in time
 	CloseSlowConsumer  = 4003                         // client did not keep up: reconnect and sync
+	CloseResync        = 4004                         // the server could not repair a gap: reconnect and sync
 )
 
 // wsConn is one WebSocket's outbound side: a bounded queue drained by its
@@ -60,6 +61,8 @@ func (c *wsConn) Close(reason actors.CloseReason) {
 	switch reason {
 	case actors.CloseSlowConsumer:
 		c.shutdown(CloseSlowConsumer, "slow consumer: reconnect and sync")
+	case actors.CloseResync:
+		c.shutdown(CloseResync, "missing messages: reconnect and sync")
 	default:
 		c.shutdown(CloseInternalError, "internal error: reconnect")
 	}

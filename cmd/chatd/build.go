@@ -55,7 +55,8 @@ func (n *node) wire(cfg config, log *slog.Logger) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	n.deps, err = actors.NewDeps(actors.Deps{Store: n.store, Log: log, Metrics: actors.NewMetrics(reg), Encode: gateway.EncodeMessage})
+	n.deps, err = actors.NewDeps(actors.Deps{Store: n.store, Log: log, Metrics: actors.NewMetrics(reg), Encode: gateway.EncodeMessage,
+		Config: actors.Config{RequestTimeout: cfg.GrainTimeout}})
 	if err != nil {
 		return err
 	}
