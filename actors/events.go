@@ -17,6 +17,7 @@ const (
 	CloseSlowConsumer CloseReason = iota + 1 // outbound queue full
 	CloseInternal                            // the session cannot go on (its store is down)
 	CloseResync                              // a gap could not be repaired: reconnect and sync
+	CloseUnavailable                         // the store did not answer in time: try again later
 )
 
 // Outbound is an event a session hands to its connection.

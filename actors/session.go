@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"golang.org/x/sync/errgroup"
 )
 
 // session is the actor of one WebSocket connection. It follows every
@@ -146,20 +147,33 @@ func (s *session) loadBaselines(ctx actor.Context) {
 		ids = append(ids, id)
 	}
 	deps := s.deps
-	runAsync(ctx, func() any {
-		c, cancel := deps.storeCtx()
-		defer cancel()
-		out := &baselinesLoaded{last: make(map[string]int64, len(ids))}
-		for _, id := range ids {
-			last, err := deps.Store.LastSeq(c, id)
-			if err != nil {
-				out.err = err
-				return out
-			}
-			out.last[id] = last
-		}
-		return out
-	})
+	runAsync(ctx, func() any { return loadBaselines(deps, ids) })
+}
+
+// baselineReads is how many LastSeq reads one session runs at once.
+const baselineReads = 4
+
+// loadBaselines reads the last seq of every conversation, a few at a time,
+// each read with its own store deadline (a user in many conversations must
+// not share one deadline among all of them).
+func loadBaselines(deps *Deps, ids []string) *baselinesLoaded {
+	lasts := make([]int64, len(ids)) // each reader writes its own index
+	var g errgroup.Group
+	g.SetLimit(baselineReads)
+	for i, id := range ids {
+		g.Go(func() error {
+			c, cancel := deps.storeCtx()
+			defer cancel()
+			var err error
+			lasts[i], err = deps.Store.LastSeq(c, id)
+			return err
+		})
+	}
+	out := &baselinesLoaded{last: make(map[string]int64, len(ids)), err: g.Wait()}
+	for i, id := range ids {
+		out.last[id] = lasts[i]
+	}
+	return out
 }
 
 func (s *session) onBaselines(ctx actor.Context, b *baselinesLoaded) {
@@ -224,7 +238,7 @@ func (s *session) emitNoCtx(ev Outbound) {
 func (s *session) fail(ctx actor.Context, what string, err error) {
 	s.log.Warn("session failed", "step", what, "err", err)
 	s.closing = true
-	s.conn.Close(CloseInternal)
+	s.conn.Close(CloseUnavailable)
 	ctx.Stop(ctx.Self())
 }
 

@@ -63,6 +63,8 @@ func (c *wsConn) Close(reason actors.CloseReason) {
 		c.shutdown(CloseSlowConsumer, "slow consumer: reconnect and sync")
 	case actors.CloseResync:
 		c.shutdown(CloseResync, "missing messages: reconnect and sync")
+	case actors.CloseUnavailable:
+		c.shutdown(CloseTryAgainLater, "store busy: try again later")
 	default:
 		c.shutdown(CloseInternalError, "internal error: reconnect")
 	}
