@@ -114,14 +114,15 @@ func (g *conversation) planAdd(m *AddMember) (func(context.Context) *adminDone, 
 		return nil, CodeForbidden
 	case !canGrant(actorRole.Role, role):
 		return nil, CodeForbidden
-	case len(g.members) >= g.deps.Config.MaxMembers:
-		return nil, CodeInvalid
 	}
 	if cur, dup := g.members[m.UserId]; dup {
 		if cur.Role == role {
 			return nil, "" // idempotent: a retry of an add that took effect
 		}
 		return nil, CodeConflict
+	}
+	if len(g.members) >= g.deps.Config.MaxMembers {
+		return nil, CodeConflict // full (Config.MaxMembers)
 	}
 	member := persistence.Member{ConversationID: g.id, UserID: m.UserId, Role: role, JoinedAt: g.deps.Now()}
 	st := g.deps.Store

@@ -23,7 +23,7 @@ type convView struct {
 }
 
 func TestConversationsREST(t *testing.T) {
-	s := sqliteStack(t, func(c *gateway.Config) { c.FrameRate, c.FrameBurst = 1000, 1000 })
+	s := sqliteStack(t, func(c *gateway.Config) { c.FrameRate, c.FrameBurst = 1000, 1000; unlimitedSends(c) })
 	alice, bob, carol, dave := s.register("alice"), s.register("bob"), s.register("carol"), s.register("dave")
 
 	t.Run("direct conversations are one per pair", func(t *testing.T) {

@@ -2,6 +2,8 @@ package gateway_test
 
 import (
 	"net/http"
+
+	"github.com/actorchat/engine/gateway"
 )
 
 // do sends a request frame (fields plus a fresh id) and returns the first
@@ -55,4 +57,10 @@ func chatMessages(fs []frame) []frame {
 		}
 	}
 	return out
+}
+
+// unlimitedSends lifts the send limits for tests that send in bulk.
+func unlimitedSends(c *gateway.Config) {
+	c.Limits.SendRate, c.Limits.SendBurst = 1e6, 1e6
+	c.Limits.UserSendRate, c.Limits.UserSendBurst = 1e6, 1e6
 }

@@ -46,6 +46,8 @@ type Config struct {
 	MaxConnections int
 	// MaxRESTBody caps REST request bodies. Default 64 KiB.
 	MaxRESTBody int64
+	// Limits are the per-user and per-connection rate and size limits.
+	Limits Limits
 }
 
 func (c Config) withDefaults() Config {
@@ -75,6 +77,7 @@ func (c Config) withDefaults() Config {
 	defDur(&c.AuthTimeout, 5*time.Second)
 	defDur(&c.PingInterval, 25*time.Second)
 	defDur(&c.WriteTimeout, 10*time.Second)
+	c.Limits = c.Limits.withDefaults()
 	return c
 }
 
@@ -84,7 +87,7 @@ func (c Config) Validate() error {
 	if int64(c.MaxBodyBytes) >= c.ReadLimit {
 		return fmt.Errorf("gateway: MaxBodyBytes %d must be below ReadLimit %d", c.MaxBodyBytes, c.ReadLimit)
 	}
-	return nil
+	return c.Limits.Validate()
 }
 
 // Grains sends requests to conversation grains (the cluster node).
@@ -129,6 +132,8 @@ type Server struct {
 
 	writeBuffers sync.Pool // write buffers shared by idle connections
 	batchBuffers sync.Pool // *[]byte for wsConn.writeBatch
+
+	users *userLimits // per-user limiters and connection counts
 }
 
 // NewServer builds the server and its routes.
@@ -147,6 +152,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg.withDefaults(), deps: deps, log: deps.Log, mux: http.NewServeMux(), conns: map[*wsConn]struct{}{}}
 	s.metrics = newGatewayMetrics(deps.Registry)
+	s.users = newUserLimits(s.cfg.Limits)
 	s.batchBuffers.New = func() any { b := make([]byte, 0, 4096); return &b }
 	s.routes()
 	return s, nil
@@ -219,6 +225,7 @@ type gatewayMetrics struct {
 	connections prometheus.Gauge
 	refused     prometheus.Counter
 	badFrames   prometheus.Counter
+	rateLimited prometheus.Counter
 }
 
 func newGatewayMetrics(reg prometheus.Registerer) *gatewayMetrics {
@@ -226,7 +233,8 @@ func newGatewayMetrics(reg prometheus.Registerer) *gatewayMetrics {
 		connections: prometheus.NewGauge(prometheus.GaugeOpts{Name: "chat_ws_connections", Help: "Open authenticated WebSockets."}),
 		refused:     prometheus.NewCounter(prometheus.CounterOpts{Name: "chat_ws_refused_total", Help: "WebSockets refused (auth, origin, capacity)."}),
 		badFrames:   prometheus.NewCounter(prometheus.CounterOpts{Name: "chat_ws_bad_frames_total", Help: "Client frames rejected as malformed or invalid."}),
+		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{Name: "chat_rate_limited_total", Help: "Requests refused by a per-user or per-connection limit."}),
 	}
-	reg.MustRegister(m.connections, m.refused, m.badFrames)
+	reg.MustRegister(m.connections, m.refused, m.badFrames, m.rateLimited)
 	return m
 }

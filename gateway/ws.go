@@ -78,6 +78,14 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		s.metrics.refused.Inc()
 		return
 	}
+	release, ok := s.users.connect(claims.UserID)
+	if !ok {
+		s.metrics.refused.Inc()
+		s.metrics.rateLimited.Inc()
+		refuseTooMany(ws, s.cfg.WriteTimeout)
+		return
+	}
+	defer release()
 	c.expires.Store(claims.ExpiresAt.UnixMilli())
 	s.metrics.connections.Inc()
 	defer s.metrics.connections.Dec()
@@ -152,6 +160,7 @@ func (s *Server) readLoop(c *wsConn, session *actor.PID, claims Claims) {
 	_ = ws.SetReadDeadline(time.Now().Add(wait))
 	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(wait)) })
 	limiter := rate.NewLimiter(rate.Limit(s.cfg.FrameRate), s.cfg.FrameBurst)
+	limits := s.newConnLimits()
 	for {
 		typ, data, err := ws.ReadMessage()
 		if err != nil {
@@ -169,7 +178,7 @@ func (s *Server) readLoop(c *wsConn, session *actor.PID, claims Claims) {
 			c.enqueue(&frameError{id: peekID(data), code: CodeRateLimited, msg: "too many frames; slow down"})
 			continue
 		}
-		if !s.handleFrame(c, session, claims, data) {
+		if !s.handleFrame(c, session, claims, data, limits) {
 			return
 		}
 	}
@@ -188,7 +197,7 @@ func peekID(data []byte) string {
 }
 
 // handleFrame processes one frame; false ends the connection.
-func (s *Server) handleFrame(c *wsConn, session *actor.PID, claims Claims, data []byte) bool {
+func (s *Server) handleFrame(c *wsConn, session *actor.PID, claims Claims, data []byte, limits *connLimits) bool {
 	f, fe := decodeFrame(data, s.cfg.MaxBodyBytes)
 	if fe != nil {
 		s.metrics.badFrames.Inc()
@@ -211,6 +220,10 @@ func (s *Server) handleFrame(c *wsConn, session *actor.PID, claims Claims, data 
 		if time.Now().UnixMilli() > c.expires.Load() {
 			c.shutdown(CloseUnauthorized, "token expired")
 			return false
+		}
+		if fe := s.allowFrame(limits, claims.UserID, f); fe != nil {
+			c.enqueue(fe)
+			return true
 		}
 		s.deps.System.Root.Send(session, f.toActor())
 	}

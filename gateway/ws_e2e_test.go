@@ -438,6 +438,7 @@ func TestFrameFloodIsRateLimited(t *testing.T) {
 func TestSlowConsumerIsDisconnected(t *testing.T) {
 	s := sqliteStack(t, func(c *gateway.Config) {
 		c.SendQueue, c.WriteTimeout, c.FrameRate, c.FrameBurst = 256, time.Second, 10000, 10000
+		unlimitedSends(c)
 	})
 	alice, bob, carol := s.register("alice"), s.register("bob"), s.register("carol")
 	conv := s.createGroup(alice, "room", bob, carol)

@@ -56,7 +56,7 @@ func (n *node) wire(cfg config, log *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	n.deps, err = actors.NewDeps(actors.Deps{Store: n.store, Log: log, Metrics: actors.NewMetrics(reg), Encode: gateway.EncodeMessage,
-		Config: actors.Config{RequestTimeout: cfg.GrainTimeout}})
+		Config: actors.Config{MaxMembers: cfg.MaxMembers, RequestTimeout: cfg.GrainTimeout}})
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func (n *node) wire(cfg config, log *slog.Logger) error {
 	}
 	n.gateway, err = gateway.NewServer(gateway.Config{
 		AllowedOrigins: cfg.AllowedOrigins, MaxBodyBytes: cfg.MaxBodyBytes, MaxConnections: cfg.MaxConnections,
-		FrameRate: cfg.FrameRate, FrameBurst: cfg.FrameBurst, SendQueue: cfg.SendQueue,
+		FrameRate: cfg.FrameRate, FrameBurst: cfg.FrameBurst, SendQueue: cfg.SendQueue, Limits: cfg.Limits,
 	}, gateway.Deps{
 		Accounts: accounts, Directory: n.store, Grains: n.node, Users: n.node, System: n.node.System, Actors: n.deps,
 		Registry: reg, Static: static, Log: log, Ready: n.ready,

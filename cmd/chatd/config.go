@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/actorchat/engine/gateway"
 )
 
 // config is every setting of chatd. Each flag has an environment variable
@@ -31,6 +33,8 @@ type config struct {
 	SendQueue      int
 	AuthPerMinute  int
 	PprofListen    string
+	Limits         gateway.Limits // per-user and per-connection limits
+	MaxMembers     int
 
 	ClusterProvider string
 	ClusterName     string
@@ -100,6 +104,20 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.DurationVar(&c.PauseExit, "pause-exit", envDur("pause-exit", 3*time.Second), "in a multi-node cluster, exit (status 3) when the process finds it was paused or starved for longer than this: the other nodes have evicted it and will not let it back in, so it must restart (0 disables)")
 	fs.DurationVar(&c.GrainTimeout, "grain-timeout", envDur("grain-timeout", 0), "how long a session waits for a conversation grain to answer a send before answering unavailable (default 5s single node, 2s in a cluster, where a grain on a dead node must fail over fast)")
 	fs.StringVar(&c.PprofListen, "pprof-listen", env("pprof-listen", ""), "address for net/http/pprof (off when empty; keep it on loopback)")
+	l := &c.Limits
+	fs.Float64Var(&l.SendRate, "send-rate", envFloat(env("send-rate", ""), 20), "sends, edits, deletes and reactions per second per connection")
+	fs.IntVar(&l.SendBurst, "send-burst", envInt("send-burst", 50), "burst of sends per connection")
+	fs.Float64Var(&l.UserSendRate, "user-send-rate", envFloat(env("user-send-rate", ""), 50), "sends per second per user on this node (all connections)")
+	fs.IntVar(&l.UserSendBurst, "user-send-burst", envInt("user-send-burst", 100), "burst of sends per user on this node")
+	fs.Float64Var(&l.TypingRate, "typing-rate", envFloat(env("typing-rate", ""), 2), "typing frames per second per connection")
+	fs.IntVar(&l.TypingBurst, "typing-burst", envInt("typing-burst", 5), "burst of typing frames per connection")
+	fs.Float64Var(&l.UserTypingRate, "user-typing-rate", envFloat(env("user-typing-rate", ""), 4), "typing frames per second per user on this node")
+	fs.IntVar(&l.UserTypingBurst, "user-typing-burst", envInt("user-typing-burst", 10), "burst of typing frames per user on this node")
+	fs.Float64Var(&l.UploadRate, "upload-rate", envFloat(env("upload-rate", ""), 0.5), "uploads (files, avatars) per second per user on this node")
+	fs.IntVar(&l.UploadBurst, "upload-burst", envInt("upload-burst", 5), "burst of uploads per user on this node")
+	fs.IntVar(&l.MaxConnsPerUser, "max-conns-per-user", envInt("max-conns-per-user", 20), "WebSockets per user on this node; more are closed with 4004")
+	fs.Int64Var(&l.MaxUploadBytes, "max-upload-bytes", int64(envInt("max-upload-bytes", 10<<20)), "largest uploaded file, in bytes")
+	fs.IntVar(&c.MaxMembers, "max-members", envInt("max-members", 10000), "members per conversation")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

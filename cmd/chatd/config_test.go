@@ -1,0 +1,34 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/actorchat/engine/gateway"
+)
+
+// TestLimitFlagsAndEnv: every limit has a flag and a CHAT_ variable; the
+// flag wins.
+func TestLimitFlagsAndEnv(t *testing.T) {
+	env := map[string]string{
+		"CHAT_SEND_RATE": "7", "CHAT_SEND_BURST": "8", "CHAT_USER_SEND_RATE": "9", "CHAT_USER_SEND_BURST": "10",
+		"CHAT_TYPING_RATE": "1.5", "CHAT_TYPING_BURST": "3", "CHAT_USER_TYPING_RATE": "2.5", "CHAT_USER_TYPING_BURST": "4",
+		"CHAT_UPLOAD_RATE": "0.25", "CHAT_UPLOAD_BURST": "2", "CHAT_MAX_CONNS_PER_USER": "6",
+		"CHAT_MAX_UPLOAD_BYTES": "1234", "CHAT_MAX_MEMBERS": "50", "CHAT_MAX_BODY_BYTES": "999",
+	}
+	c, err := parseConfig([]string{"--send-rate", "70", "--max-members", "60"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := gateway.Limits{SendRate: 70, SendBurst: 8, UserSendRate: 9, UserSendBurst: 10, TypingRate: 1.5, TypingBurst: 3,
+		UserTypingRate: 2.5, UserTypingBurst: 4, UploadRate: 0.25, UploadBurst: 2, MaxConnsPerUser: 6, MaxUploadBytes: 1234}
+	if c.Limits != want || c.MaxMembers != 60 || c.MaxBodyBytes != 999 {
+		t.Fatalf("limits %+v, max members %d, max body %d;\nwant %+v, 60, 999", c.Limits, c.MaxMembers, c.MaxBodyBytes, want)
+	}
+	def, err := parseConfig(nil, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.Limits.SendRate != 20 || def.Limits.MaxConnsPerUser != 20 || def.MaxMembers != 10000 || def.Limits.MaxUploadBytes != 10<<20 {
+		t.Fatalf("defaults: %+v, max members %d", def.Limits, def.MaxMembers)
+	}
+}
