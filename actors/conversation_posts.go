@@ -12,6 +12,8 @@ type commitDone struct {
 	result commitResult
 	// applyErr: an event was stored but applying it to its target failed.
 	applyErr error
+	// refused: sends taken off the batch before it was written.
+	refused []refusal
 }
 
 // startCommit takes the leading run of queued sends (up to MaxBatch), answers
@@ -40,6 +42,7 @@ func (g *conversation) startCommit(ctx actor.Context) {
 			ClientMsgID:    post.ClientMsgId,
 			Body:           post.Body,
 			CreatedAt:      op.at,
+			Attachments:    post.Attachments,
 		})
 	}
 	g.queue = g.queue[n:]
@@ -51,7 +54,15 @@ func (g *conversation) startCommit(ctx actor.Context) {
 	runAsync(ctx, func() any {
 		c, cancel := deps.storeCtx()
 		defer cancel()
-		return &commitDone{ops: ops, result: commitBatch(c, deps.Store, id, msgs, last)}
+		ops, msgs, refused := checkAttachments(c, deps.Store, ops, msgs)
+		d := &commitDone{ops: ops, refused: refused}
+		if len(msgs) > 0 {
+			d.result = commitBatch(c, deps.Store, id, msgs, last)
+			d.applyErr = refAttachments(c, deps.Store, d.result)
+		} else {
+			d.result = commitResult{lastSeq: last}
+		}
+		return d
 	})
 }
 
@@ -63,7 +74,7 @@ func (g *conversation) checkPost(p *PostMessage) string {
 	if _, ok := g.members[p.SenderId]; !ok {
 		return CodeForbidden
 	}
-	if p.ClientMsgId == "" || p.Body == "" {
+	if p.ClientMsgId == "" || (p.Body == "" && len(p.Attachments) == 0) || len(p.Attachments) > MaxAttachments {
 		return CodeInvalid
 	}
 	return ""
@@ -81,6 +92,9 @@ func (g *conversation) onCommitDone(ctx actor.Context, d *commitDone) {
 		g.deps.Metrics.SeqConflicts.Add(float64(r.conflicts))
 		g.log.Warn("seq taken by another writer: concurrent activation", "conflicts", r.conflicts, "last_seq", r.lastSeq)
 		g.checkFence(ctx)
+	}
+	for _, r := range d.refused {
+		g.replyError(ctx, r.op, r.code)
 	}
 	if d.applyErr != nil {
 		g.log.Warn("event stored but not applied to its target", "err", d.applyErr)
@@ -128,6 +142,7 @@ func ChatMessageOf(m persistence.Message) *ChatMessage {
 		SubjectId:      m.SubjectID,
 		Deleted:        m.Deleted,
 		UpdatedSeq:     m.UpdatedSeq,
+		Attachments:    m.Attachments,
 	}
 	if !m.EditedAt.IsZero() {
 		cm.EditedAtMs = m.EditedAt.UnixMilli()

@@ -88,6 +88,7 @@ type ClientSend struct {
 	ConversationID string
 	ClientMsgID    string
 	Body           string
+	Attachments    []string // ids of files the user uploaded
 }
 
 // ClientSync asks to replay what the client missed after AfterSeq, then live.

@@ -45,7 +45,9 @@ type ChatMessage struct {
 	UpdatedSeq int64 `protobuf:"varint,13,opt,name=updated_seq,json=updatedSeq,proto3" json:"updated_seq,omitempty"`
 	// reactions: the current reactions of a chat message read from the store
 	// (history, sync, gap repair); live messages carry none.
-	Reactions     []*Reaction `protobuf:"bytes,14,rep,name=reactions,proto3" json:"reactions,omitempty"`
+	Reactions []*Reaction `protobuf:"bytes,14,rep,name=reactions,proto3" json:"reactions,omitempty"`
+	// attachments: ids of the uploaded files a chat message carries.
+	Attachments   []string `protobuf:"bytes,15,rep,name=attachments,proto3" json:"attachments,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -178,6 +180,13 @@ func (x *ChatMessage) GetReactions() []*Reaction {
 	return nil
 }
 
+func (x *ChatMessage) GetAttachments() []string {
+	if x != nil {
+		return x.Attachments
+	}
+	return nil
+}
+
 // Reaction is one emoji on a chat message and who reacted with it, in order.
 type Reaction struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -233,10 +242,12 @@ func (x *Reaction) GetUserIds() []string {
 
 // PostMessage asks a conversation grain to append a message.
 type PostMessage struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	SenderId      string                 `protobuf:"bytes,1,opt,name=sender_id,json=senderId,proto3" json:"sender_id,omitempty"`
-	ClientMsgId   string                 `protobuf:"bytes,2,opt,name=client_msg_id,json=clientMsgId,proto3" json:"client_msg_id,omitempty"`
-	Body          string                 `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	SenderId    string                 `protobuf:"bytes,1,opt,name=sender_id,json=senderId,proto3" json:"sender_id,omitempty"`
+	ClientMsgId string                 `protobuf:"bytes,2,opt,name=client_msg_id,json=clientMsgId,proto3" json:"client_msg_id,omitempty"`
+	Body        string                 `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	// attachments: ids of files the sender uploaded (checked by the grain).
+	Attachments   []string `protobuf:"bytes,4,rep,name=attachments,proto3" json:"attachments,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -290,6 +301,13 @@ func (x *PostMessage) GetBody() string {
 		return x.Body
 	}
 	return ""
+}
+
+func (x *PostMessage) GetAttachments() []string {
+	if x != nil {
+		return x.Attachments
+	}
+	return nil
 }
 
 // PostMessageResult answers PostMessage: the stored message, or an error code
@@ -1756,7 +1774,7 @@ var File_actors_messages_proto protoreflect.FileDescriptor
 
 const file_actors_messages_proto_rawDesc = "" +
 	"\n" +
-	"\x15actors/messages.proto\x12\vchat.actors\"\xc4\x03\n" +
+	"\x15actors/messages.proto\x12\vchat.actors\"\xe6\x03\n" +
 	"\vChatMessage\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x03R\x03seq\x12\x1d\n" +
@@ -1777,14 +1795,16 @@ const file_actors_messages_proto_rawDesc = "" +
 	"\adeleted\x18\f \x01(\bR\adeleted\x12\x1f\n" +
 	"\vupdated_seq\x18\r \x01(\x03R\n" +
 	"updatedSeq\x123\n" +
-	"\treactions\x18\x0e \x03(\v2\x15.chat.actors.ReactionR\treactions\";\n" +
+	"\treactions\x18\x0e \x03(\v2\x15.chat.actors.ReactionR\treactions\x12 \n" +
+	"\vattachments\x18\x0f \x03(\tR\vattachments\";\n" +
 	"\bReaction\x12\x14\n" +
 	"\x05emoji\x18\x01 \x01(\tR\x05emoji\x12\x19\n" +
-	"\buser_ids\x18\x02 \x03(\tR\auserIds\"b\n" +
+	"\buser_ids\x18\x02 \x03(\tR\auserIds\"\x84\x01\n" +
 	"\vPostMessage\x12\x1b\n" +
 	"\tsender_id\x18\x01 \x01(\tR\bsenderId\x12\"\n" +
 	"\rclient_msg_id\x18\x02 \x01(\tR\vclientMsgId\x12\x12\n" +
-	"\x04body\x18\x03 \x01(\tR\x04body\"\x84\x01\n" +
+	"\x04body\x18\x03 \x01(\tR\x04body\x12 \n" +
+	"\vattachments\x18\x04 \x03(\tR\vattachments\"\x84\x01\n" +
 	"\x11PostMessageResult\x122\n" +
 	"\amessage\x18\x01 \x01(\v2\x18.chat.actors.ChatMessageR\amessage\x12\x1c\n" +
 	"\tduplicate\x18\x02 \x01(\bR\tduplicate\x12\x1d\n" +

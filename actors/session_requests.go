@@ -111,7 +111,7 @@ func (s *session) forgetGrain(conv string, pid *actor.PID) {
 // request sends one PostMessage and resumes when the grain answers, without
 // blocking the mailbox.
 func (s *session) request(ctx actor.Context, pid *actor.PID, r *ClientSend) {
-	post := &PostMessage{SenderId: s.userID, ClientMsgId: r.ClientMsgID, Body: r.Body}
+	post := &PostMessage{SenderId: s.userID, ClientMsgId: r.ClientMsgID, Body: r.Body, Attachments: r.Attachments}
 	start := s.deps.Now()
 	f := ctx.RequestFuture(pid, post, s.deps.Config.RequestTimeout)
 	ctx.ReenterAfter(f, func(res any, err error) {

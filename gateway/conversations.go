@@ -34,6 +34,7 @@ type Directory interface {
 	Messages(ctx context.Context, conversationID string, q persistence.MessageQuery) ([]persistence.Message, error)
 	CountUnread(ctx context.Context, conversationID, userID string, afterSeq int64) (int64, error)
 	Reactions(ctx context.Context, conversationID string, fromSeq, toSeq int64) ([]persistence.Reaction, error)
+	persistence.Blobs // uploads and avatars: files are not conversation state
 }
 
 // Limits of conversation requests.

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/actorchat/engine/gateway"
@@ -64,3 +65,5 @@ func unlimitedSends(c *gateway.Config) {
 	c.Limits.SendRate, c.Limits.SendBurst = 1e6, 1e6
 	c.Limits.UserSendRate, c.Limits.UserSendBurst = 1e6, 1e6
 }
+
+func jsonUnmarshal(raw []byte, v any) error { return json.Unmarshal(raw, v) }

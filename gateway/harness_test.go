@@ -214,6 +214,7 @@ type frame struct {
 	ActorID        string
 	MessageSeq     int64
 	Title          string
+	Attachments    []string
 }
 
 // client is a test WebSocket client: a reader goroutine feeds frames to a

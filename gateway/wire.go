@@ -16,18 +16,19 @@ const ProtocolVersion = 1
 // inFrame is every field a client frame may carry; which ones apply depends
 // on Type. Unknown fields are rejected.
 type inFrame struct {
-	Type           string `json:"type"`
-	ID             string `json:"id"`
-	Token          string `json:"token"`
-	ConversationID string `json:"conversationId"`
-	ClientMsgID    string `json:"clientMsgId"`
-	Body           string `json:"body"`
-	AfterSeq       int64  `json:"afterSeq"`
-	BeforeSeq      int64  `json:"beforeSeq"`
-	Limit          int    `json:"limit"`
-	Seq            int64  `json:"seq"`
-	TargetSeq      int64  `json:"targetSeq"`
-	Emoji          string `json:"emoji"`
+	Type           string   `json:"type"`
+	ID             string   `json:"id"`
+	Token          string   `json:"token"`
+	ConversationID string   `json:"conversationId"`
+	ClientMsgID    string   `json:"clientMsgId"`
+	Body           string   `json:"body"`
+	AfterSeq       int64    `json:"afterSeq"`
+	BeforeSeq      int64    `json:"beforeSeq"`
+	Limit          int      `json:"limit"`
+	Seq            int64    `json:"seq"`
+	TargetSeq      int64    `json:"targetSeq"`
+	Emoji          string   `json:"emoji"`
+	Attachments    []string `json:"attachments"`
 }
 
 // frameError is a decoding or validation failure reported to the client.
@@ -89,11 +90,14 @@ func validateFrame(f *inFrame, maxBody int) *frameError {
 		if f.ClientMsgID == "" || len(f.ClientMsgID) > maxIDLen {
 			return bad("clientMsgId is required (at most 64 bytes)")
 		}
-		if f.Body == "" {
+		if f.Body == "" && len(f.Attachments) == 0 {
 			return bad("body is empty")
 		}
 		if len(f.Body) > maxBody {
 			return &frameError{code: CodeTooLarge, msg: "body too large"}
+		}
+		if fe := validateAttachments(f.Attachments); fe != nil {
+			return fe
 		}
 	case "sync":
 		if f.AfterSeq < 0 {
@@ -114,7 +118,7 @@ func validateFrame(f *inFrame, maxBody int) *frameError {
 func (f *inFrame) toActor() any {
 	switch f.Type {
 	case "send":
-		return &actors.ClientSend{RequestID: f.ID, ConversationID: f.ConversationID, ClientMsgID: f.ClientMsgID, Body: f.Body}
+		return &actors.ClientSend{RequestID: f.ID, ConversationID: f.ConversationID, ClientMsgID: f.ClientMsgID, Body: f.Body, Attachments: f.Attachments}
 	case "sync":
 		return &actors.ClientSync{RequestID: f.ID, ConversationID: f.ConversationID, AfterSeq: f.AfterSeq}
 	case "history":
@@ -142,6 +146,8 @@ type wireMessage struct {
 	UpdatedSeq int64  `json:"updatedSeq,omitempty"`
 	// Reactions of a chat message read from the store: emoji -> user ids.
 	Reactions map[string][]string `json:"reactions,omitempty"`
+	// Attachments: ids of uploaded files (GET /api/uploads/{id}).
+	Attachments []string `json:"attachments,omitempty"`
 }
 
 func toWireMessage(m *actors.ChatMessage, typ string) wireMessage {
@@ -149,6 +155,7 @@ func toWireMessage(m *actors.ChatMessage, typ string) wireMessage {
 		Type: typ, ConversationID: m.ConversationId, Seq: m.Seq, MessageID: m.MessageId,
 		SenderID: m.SenderId, ClientMsgID: m.ClientMsgId, Body: m.Body, CreatedAt: formatMillis(m.CreatedAtMs),
 		Kind: m.Kind, TargetSeq: m.TargetSeq, SubjectID: m.SubjectId, Deleted: m.Deleted, UpdatedSeq: m.UpdatedSeq,
+		Attachments: m.Attachments,
 	}
 	if w.Kind == "" {
 		w.Kind = "message"

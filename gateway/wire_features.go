@@ -150,3 +150,16 @@ func encodeFeature(ev any) ([]byte, error) {
 	}
 	return nil, errUnknownOutbound
 }
+
+// validateAttachments checks the attachment ids of a send.
+func validateAttachments(ids []string) *frameError {
+	if len(ids) > actors.MaxAttachments {
+		return &frameError{code: CodeInvalid, msg: "at most 10 attachments"}
+	}
+	for _, id := range ids {
+		if id == "" || len(id) > maxIDLen {
+			return &frameError{code: CodeInvalid, msg: "attachment ids are 1 to 64 bytes"}
+		}
+	}
+	return nil
+}

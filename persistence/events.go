@@ -18,8 +18,9 @@ type Events interface {
 	// message at seq or it is deleted.
 	EditMessage(ctx context.Context, conversationID string, seq int64, body string, at time.Time, eventSeq int64) error
 	// DeleteMessage marks the chat message at seq deleted and clears its
-	// body, and the bodies of every edit event targeting it, so that no
-	// version of its text is served again. It is idempotent; eventSeq 0
+	// body and attachments (and their references: see Blobs), and the bodies
+	// of every edit event targeting it, so that no version of its text or
+	// files is served again. It is idempotent; eventSeq 0
 	// leaves UpdatedSeq as it is (a delete applied before its event is
 	// appended). ErrNotFound when there is no chat message at seq.
 	DeleteMessage(ctx context.Context, conversationID string, seq int64, eventSeq int64) error

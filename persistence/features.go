@@ -10,4 +10,5 @@ type Features interface {
 	Reactions
 	Titles
 	Notifications
+	Blobs
 }

@@ -111,6 +111,8 @@ type Message struct {
 	EditedAt   time.Time
 	Deleted    bool
 	UpdatedSeq int64
+	// Attachments are the ids of the blobs a chat message carries (see Blobs).
+	Attachments []string
 }
 
 // MessageQuery selects a page of a conversation's messages. At most one of

@@ -2,15 +2,20 @@
 // persistence.Store with go.mongodb.org/mongo-driver/v2 and is the only
 // package of the engine that speaks to MongoDB.
 //
-// It owns six collections, each holding one record kind and no unbounded
+// It owns collections each holding one record kind and no unbounded
 // arrays: users, refresh_tokens, refresh_token_uses (the single-use claims,
-// see tokens.go), conversations, members and messages. Open
-// creates their indexes; uniqueness (usernames, DM keys, memberships,
-// per-conversation seq and client message ids) is enforced by those indexes,
-// never by reads before writes.
+// see tokens.go), conversations, members, messages, and for the features
+// beyond messaging last_seen, reactions, notifications, blobs, blob_refs,
+// avatars and the GridFS bucket uploads (uploads.files, uploads.chunks). Open
+// creates their indexes (GridFS's are the driver's, on first upload);
+// uniqueness (usernames, DM keys, memberships, per-conversation seq and
+// client message ids, reactions, per-user notification seq and key) is
+// enforced by those indexes, never by reads before writes.
 //
-// Only standard single-document operations and ordered insertMany are used:
-// no transactions, no change streams, no aggregation. This keeps the adapter
+// Only standard single-document operations, ordered insertMany, updateMany
+// and deleteMany are used: no transactions, no change streams; the only
+// aggregation is the one countDocuments runs ($match, $limit, $group) for
+// CountUnread. This keeps the adapter
 // usable against a standalone mongod and against FerretDB (see mongotest).
 // Where the port asks for several writes (CreateConversation) the adapter
 // compensates on failure instead of using a transaction.

@@ -13,11 +13,12 @@ import (
 
 // Fields of the current state of a message (see messageDoc).
 const (
-	fTargetSeq  = "targetSeq"
-	fEditedAt   = "editedAt"
-	fDeleted    = "deleted"
-	fUpdatedSeq = "updatedSeq"
-	fBody       = "body"
+	fTargetSeq   = "targetSeq"
+	fEditedAt    = "editedAt"
+	fDeleted     = "deleted"
+	fUpdatedSeq  = "updatedSeq"
+	fBody        = "body"
+	fAttachments = "attachments"
 )
 
 // seqKey is the filter of one entry of a conversation.
@@ -76,6 +77,7 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID string, seq in
 	filter := append(seqKey(conversationID, seq), bson.E{Key: fKind, Value: string(persistence.KindMessage)})
 	update := bson.D{
 		{Key: "$set", Value: bson.D{{Key: fBody, Value: ""}, {Key: fDeleted, Value: true}}},
+		{Key: "$unset", Value: bson.D{{Key: fAttachments, Value: ""}}},
 		{Key: "$max", Value: bson.D{{Key: fUpdatedSeq, Value: eventSeq}}},
 	}
 	var res *mongo.UpdateResult
@@ -100,6 +102,13 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID string, seq in
 	})
 	if err != nil {
 		return wrap(op+": clear edits", err)
+	}
+	err = s.do(ctx, func(ctx context.Context) error {
+		_, err := s.db.Collection(collBlobRefs).DeleteMany(ctx, seqKey(conversationID, seq))
+		return err
+	})
+	if err != nil {
+		return wrap(op+": drop attachment refs", err)
 	}
 	return nil
 }

@@ -24,6 +24,8 @@ const (
 	idxReaction        = "conversationId_seq_emoji_userId_unique"
 	idxNotificationSeq = "userId_seq_unique"
 	idxNotificationKey = "userId_key_unique"
+	idxBlobRef         = "blobId_conversationId_seq_unique"
+	idxBlobRefMessage  = "conversationId_seq"
 )
 
 // indexSpec is one index of one collection.
@@ -61,6 +63,8 @@ var indexSpecs = []indexSpec{
 	}, true, false},
 	{collNotifications, idxNotificationSeq, bson.D{{Key: fUserID, Value: 1}, {Key: fSeq, Value: 1}}, true, false},
 	{collNotifications, idxNotificationKey, bson.D{{Key: fUserID, Value: 1}, {Key: fKey, Value: 1}}, true, false},
+	{collBlobRefs, idxBlobRef, bson.D{{Key: fBlobID, Value: 1}, {Key: fConversationID, Value: 1}, {Key: fSeq, Value: 1}}, true, false},
+	{collBlobRefs, idxBlobRefMessage, bson.D{{Key: fConversationID, Value: 1}, {Key: fSeq, Value: 1}}, false, false},
 }
 
 // ensureIndexes creates every index of indexSpecs, one createIndexes

@@ -50,6 +50,11 @@ var wantIndexes = map[string][]index{
 		{"userId_key_unique", "userId,key", true},
 		{"userId_seq_unique", "userId,seq", true},
 	},
+	"blob_refs": {
+		{"_id_", "_id", false},
+		{"blobId_conversationId_seq_unique", "blobId,conversationId,seq", true},
+		{"conversationId_seq", "conversationId,seq", false},
+	},
 }
 
 type index struct {

@@ -170,6 +170,8 @@ type messageDoc struct {
 	EditedAt   *time.Time `bson:"editedAt,omitempty"`
 	Deleted    bool       `bson:"deleted,omitempty"`
 	UpdatedSeq int64      `bson:"updatedSeq,omitempty"`
+	// Attachments: blob ids; absent when none (at most a few per message).
+	Attachments []string `bson:"attachments,omitempty"`
 }
 
 func toMessageDoc(m persistence.Message) messageDoc {
@@ -186,6 +188,7 @@ func toMessageDoc(m persistence.Message) messageDoc {
 		SubjectID:      m.SubjectID,
 		Deleted:        m.Deleted,
 		UpdatedSeq:     m.UpdatedSeq,
+		Attachments:    m.Attachments,
 	}
 	if !m.EditedAt.IsZero() {
 		d.EditedAt = &m.EditedAt
@@ -207,6 +210,7 @@ func (d messageDoc) record() persistence.Message {
 		SubjectID:      d.SubjectID,
 		Deleted:        d.Deleted,
 		UpdatedSeq:     d.UpdatedSeq,
+		Attachments:    d.Attachments,
 	}
 	if d.EditedAt != nil {
 		m.EditedAt = d.EditedAt.UTC()

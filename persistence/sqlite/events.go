@@ -47,8 +47,11 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID string, seq in
 		if kind != string(persistence.KindMessage) {
 			return persistence.ErrNotFound
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE messages SET body = '', deleted = 1, updated_seq = max(updated_seq, ?)
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET body = '', attachments = '', deleted = 1, updated_seq = max(updated_seq, ?)
 			WHERE conversation_id = ? AND seq = ?`, eventSeq, conversationID, seq); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM blob_refs WHERE conversation_id = ? AND seq = ?`, conversationID, seq); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE messages SET body = ''

@@ -110,7 +110,7 @@ func (s *Store) writeGroup(group []*appendReq, results []appendRes) error {
 		for _, m := range r.msgs {
 			_, err := insert.ExecContext(ctx, m.ConversationID, m.Seq, m.ID, string(m.Kind),
 				m.SenderID, m.ClientMsgID, m.Body, millis(m.CreatedAt),
-				m.TargetSeq, m.SubjectID, nullMillis(m.EditedAt), m.Deleted, m.UpdatedSeq)
+				m.TargetSeq, m.SubjectID, nullMillis(m.EditedAt), m.Deleted, m.UpdatedSeq, encodeIDs(m.Attachments))
 			if err != nil {
 				if err = translate(err); !errors.Is(err, persistence.ErrDuplicate) {
 					return err

@@ -13,8 +13,8 @@ import (
 
 const (
 	messageColumns = `conversation_id, seq, id, kind, sender_id, client_msg_id, body, created_at,
-		target_seq, subject_id, edited_at, deleted, updated_seq`
-	insertMessageSQL = `INSERT INTO messages (` + messageColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		target_seq, subject_id, edited_at, deleted, updated_seq, attachments`
+	insertMessageSQL = `INSERT INTO messages (` + messageColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	lastSeqSQL       = `SELECT seq FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT 1`
 	byClientIDSQL    = `SELECT ` + messageColumns + ` FROM messages
 		WHERE conversation_id = ? AND sender_id = ? AND client_msg_id = ?`
@@ -100,9 +100,13 @@ func scanMessage(sc scanner) (persistence.Message, error) {
 	var kind string
 	var created int64
 	var edited sql.NullInt64
+	var attachments string
 	err := sc.Scan(&m.ConversationID, &m.Seq, &m.ID, &kind, &m.SenderID, &m.ClientMsgID, &m.Body, &created,
-		&m.TargetSeq, &m.SubjectID, &edited, &m.Deleted, &m.UpdatedSeq)
+		&m.TargetSeq, &m.SubjectID, &edited, &m.Deleted, &m.UpdatedSeq, &attachments)
 	if err != nil {
+		return persistence.Message{}, err
+	}
+	if m.Attachments, err = decodeIDs(attachments); err != nil {
 		return persistence.Message{}, err
 	}
 	m.Kind = persistence.MessageKind(kind)

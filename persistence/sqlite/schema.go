@@ -130,6 +130,41 @@ CREATE TABLE notifications (
 ) STRICT;
 CREATE UNIQUE INDEX notifications_key ON notifications (user_id, key);
 `,
+	// 7: uploaded files (persistence.Blobs): content in chunks written one
+	// small transaction each (an upload never holds the writer while it
+	// reads the network), metadata last, so a blob exists once complete;
+	// which messages carry which blob; avatars; and the attachments of a
+	// message (a JSON array of blob ids, '' for none).
+	`
+CREATE TABLE blob_chunks (
+	blob_id TEXT    NOT NULL,
+	n       INTEGER NOT NULL,
+	data    BLOB    NOT NULL,
+	PRIMARY KEY (blob_id, n)
+) STRICT;
+CREATE TABLE blobs (
+	id           TEXT    NOT NULL PRIMARY KEY,
+	owner_id     TEXT    NOT NULL,
+	purpose      TEXT    NOT NULL,
+	content_type TEXT    NOT NULL,
+	name         TEXT    NOT NULL,
+	size         INTEGER NOT NULL,
+	chunks       INTEGER NOT NULL,
+	created_at   INTEGER NOT NULL
+) STRICT;
+CREATE TABLE blob_refs (
+	blob_id         TEXT    NOT NULL,
+	conversation_id TEXT    NOT NULL,
+	seq             INTEGER NOT NULL,
+	PRIMARY KEY (blob_id, conversation_id, seq)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX blob_refs_message ON blob_refs (conversation_id, seq);
+CREATE TABLE avatars (
+	user_id TEXT NOT NULL PRIMARY KEY,
+	blob_id TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+ALTER TABLE messages ADD COLUMN attachments TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // migrate brings the schema of db up to date in one immediate transaction,

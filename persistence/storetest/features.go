@@ -11,6 +11,7 @@ func featureCases() []testCase {
 		reactionCases(),
 		titleCases(),
 		notificationCases(),
+		blobCases(),
 	} {
 		all = append(all, area...)
 	}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -68,6 +69,9 @@ func appendPrefix(t *testing.T, s persistence.Store, msgs []persistence.Message,
 func normMessage(m persistence.Message) persistence.Message {
 	m.CreatedAt = ms(m.CreatedAt)
 	m.EditedAt = ms(m.EditedAt)
+	if len(m.Attachments) == 0 {
+		m.Attachments = nil // no attachments: nil or empty alike
+	}
 	return m
 }
 
@@ -78,7 +82,7 @@ func wantMessages(t *testing.T, what string, got, want []persistence.Message) {
 		t.Fatalf("%s: got %d messages (seqs %v), want %d (seqs %v)", what, len(got), seqs(got), len(want), seqs(want))
 	}
 	for i := range got {
-		if normMessage(got[i]) != normMessage(want[i]) {
+		if !reflect.DeepEqual(normMessage(got[i]), normMessage(want[i])) {
 			t.Fatalf("%s: message %d:\n got %+v\nwant %+v", what, i, got[i], want[i])
 		}
 	}
