@@ -23,7 +23,8 @@ chatbench:
 BENCH_FLAGS ?= --rooms 10 --members 10 --duration 10s
 bench: build chatbench
 	@d=$$(mktemp -d); ./bin/chatd --listen 127.0.0.1:18181 --data-dir $$d --log-level warn \
-	   --auth-rate 100000 --ws-frame-rate 100000 --ws-frame-burst 100000 & pid=$$!; \
+	   --auth-rate 100000 --ws-frame-rate 100000 --ws-frame-burst 100000 \
+	   --send-rate 100000 --send-burst 100000 --user-send-rate 100000 --user-send-burst 100000 & pid=$$!; \
 	 for i in $$(seq 100); do curl -sf 127.0.0.1:18181/healthz >/dev/null && break; sleep 0.1; done; \
 	 ./bin/chatbench fanout --url http://127.0.0.1:18181 --conn-rate 0 --pid $$pid $(BENCH_FLAGS); rc=$$?; \
 	 kill $$pid; wait $$pid; rm -rf $$d; exit $$rc

@@ -48,7 +48,9 @@ func (g *conversation) startAdmin(ctx actor.Context, op queuedOp) {
 		return
 	}
 	if work == nil { // already so: a retried request succeeds again
-		ctx.Send(op.sender, &AdminResult{ConversationId: g.id})
+		if op.sender != nil {
+			ctx.Send(op.sender, &AdminResult{ConversationId: g.id})
+		}
 		return
 	}
 	g.busy = true
