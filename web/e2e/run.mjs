@@ -129,7 +129,11 @@ class Chatd {
   async start() {
     this.starts++;
     this.log.write(`\n==== start #${this.starts} ====\n`);
-    const p = spawn(this.bin, ['--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir, '--log-level', 'info', '--access-ttl', ACCESS_TTL], {
+    const args = ['--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir, '--log-level', 'info', '--access-ttl', ACCESS_TTL];
+    // The bulk step seeds as one user on 10 sockets at 40 sends/s each: above chatd's default send limits
+    // (20/s per connection, 50/s per user), which would turn it into a rate-limit test.
+    args.push('--send-rate', '100', '--send-burst', '100', '--user-send-rate', '1000', '--user-send-burst', '1000');
+    const p = spawn(this.bin, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     p.stdout.pipe(this.log, { end: false });
@@ -290,7 +294,9 @@ async function expectConversation(page, bodies, who) {
   const seqs = last.map((r) => r.seq);
   assertEqual(seqs, [...seqs].sort((a, b) => a - b), `${who}: messages in seq order`);
   assertEqual(new Set(seqs).size, seqs.length, `${who}: every seq once`);
-  assertEqual(seqs, bodies.map((_, i) => i + 1), `${who}: seqs 1..N without gaps`);
+  // Messages and notices (member changes) share the seqs: together they run 1..N without gaps.
+  const all = await page.$$eval('.messages [data-seq]', (els) => els.map((e) => Number(e.dataset.seq)));
+  assertEqual(all, all.map((_, i) => i + 1), `${who}: seqs 1..N without gaps`);
 }
 
 const status = (page) => page.locator('.status').first().getAttribute('data-status');
@@ -511,6 +517,27 @@ async function main() {
       await waitFor(async () => (await dlg.locator('.member', { hasText: C.display }).count()) === 0, 'C removed');
       await a.page.keyboard.press('Escape');
       await a.page.locator('.conv-head', { hasText: '2 members' }).waitFor();
+    });
+
+    await step('member changes after creation show as system lines, not bubbles', async () => {
+      // The step above added and removed C: both tabs show notices, and the chat messages are unchanged.
+      for (const [page, who, actor] of [
+        [a.page, 'A', 'You'],
+        [b.page, 'B', A.display],
+      ]) {
+        await page.locator('.messages .sysline', { hasText: `${actor} added ${C.display}` }).waitFor();
+        await page.locator('.messages .sysline', { hasText: `${actor} removed ${C.display}` }).waitFor();
+        await expectConversation(page, expected, `${who} after the member changes`);
+      }
+      // From history after a reload too, naming C, who is no longer a member.
+      await b.page.reload();
+      await b.page.locator('.status[data-status="online"]').waitFor({ timeout: 15_000 });
+      await b.page.locator('.messages .sysline', { hasText: `${A.display} added ${C.display}` }).waitFor();
+      await b.page.locator('.messages .sysline', { hasText: `${A.display} removed ${C.display}` }).waitFor();
+      await expectConversation(b.page, expected, 'B after reloading the member changes');
+      const item = b.page.locator('.conv-item', { hasText: groupTitle });
+      assert(!(await item.locator('.badge').count()), 'member changes are not unread');
+      assert((await item.locator('.conv-preview').textContent())?.includes(expected[expected.length - 1].replace(/\s+/g, ' ')), 'the preview is the last chat message');
     });
 
     await step('a direct message shows the peer name on both sides', async () => {

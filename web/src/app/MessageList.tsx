@@ -1,13 +1,14 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
-import type { Message } from '../lib/client';
+import { isChatMessage, type Message } from '../lib/client';
 import { linkify } from '../lib/linkify';
-import type { HistoryState, PendingMessage } from '../state/store';
+import { isNotice, noticeText, type HistoryState, type PendingMessage } from '../state/store';
 import { useChat, useEngine } from './chat';
 import { dayKey, dayLabel, fullTime, timeOf } from './format';
 
 type Row =
   | { kind: 'top'; key: string }
+  | { kind: 'notice'; key: string; m: Message; day: string | null }
   | {
       kind: 'msg';
       key: string;
@@ -59,7 +60,15 @@ function buildRows(
   if (byseq) {
     for (const seq of seqs) {
       const m = byseq[seq];
-      if (m) push(m, null, m.senderId, m.body, m.createdAt, `m${seq}`);
+      if (!m) continue;
+      if (isChatMessage(m)) {
+        push(m, null, m.senderId, m.body, m.createdAt, `m${seq}`);
+      } else if (isNotice(m)) {
+        const dk = dayKey(m.createdAt);
+        rows.push({ kind: 'notice', key: `m${seq}`, m, day: dk !== prevDay ? m.createdAt : null });
+        prevDay = dk;
+        prevSender = ''; // the next message names its sender again
+      }
     }
   }
   for (const p of pending) push(null, p, meId, p.body, p.createdAt, `p${p.clientMsgId}`);
@@ -206,6 +215,8 @@ export function MessageList({ conversationId }: { conversationId: string }) {
             <div key={vi.key} data-index={vi.index} ref={v.measureElement} className="vrow" style={{ transform: `translateY(${vi.start}px)` }}>
               {row.kind === 'top' ? (
                 <TopRow history={history} empty={rows.length === 1} onRetry={loadOlder} />
+              ) : row.kind === 'notice' ? (
+                <NoticeRow row={row} text={noticeText(users, meId, row.m)} />
               ) : (
                 <MessageRow
                   row={row}
@@ -243,6 +254,19 @@ function TopRow({ history, empty, onRetry }: { history: HistoryState | undefined
   return <div className="top-row muted">{empty ? 'No messages yet. Say hello!' : 'This is the beginning of the conversation.'}</div>;
 }
 
+const NoticeRow = memo(function NoticeRow({ row, text }: { row: Extract<Row, { kind: 'notice' }>; text: string }) {
+  return (
+    <div className="sysline" data-seq={row.m.seq} data-kind={row.m.kind}>
+      {row.day && (
+        <div className="day" role="separator">
+          <span>{dayLabel(row.day)}</span>
+        </div>
+      )}
+      <p title={fullTime(row.m.createdAt)}>{text}</p>
+    </div>
+  );
+});
+
 const MessageRow = memo(function MessageRow({ row, senderName, seen }: { row: Extract<Row, { kind: 'msg' }>; senderName: string; seen: string | null }) {
   const engine = useEngine();
   const status = row.p?.status;
@@ -260,16 +284,31 @@ const MessageRow = memo(function MessageRow({ row, senderName, seen }: { row: Ex
       )}
       {row.showSender && <div className="sender">{senderName}</div>}
       <div className="bubble">
-        <p className="body">
-          <MessageText text={row.body} />
-        </p>
+        {row.m?.deleted ? (
+          <p className="body deleted">Message deleted</p>
+        ) : (
+          <p className="body">
+            <MessageText text={row.body} />
+            {!!row.m?.attachments?.length && (
+              <span className="attachments">
+                {row.body ? ' ' : ''}📎 {row.m.attachments.length === 1 ? '1 attachment' : `${row.m.attachments.length} attachments`}
+              </span>
+            )}
+          </p>
+        )}
         <span className="meta">
+          {row.m?.editedAt && !row.m.deleted && (
+            <span className="edited" title={`Edited ${fullTime(row.m.editedAt)}`}>
+              edited ·{' '}
+            </span>
+          )}
           <time dateTime={row.createdAt} title={fullTime(row.createdAt)}>
             {timeOf(row.createdAt)}
           </time>
           {status === 'sending' && <span className="state"> · Sending…</span>}
         </span>
       </div>
+      {row.m && !row.m.deleted && <Reactions reactions={row.m.reactions} />}
       {seen && <div className="seen">{seen}</div>}
       {status === 'failed' && row.p && (
         <div className="failed-note" role="alert">
@@ -285,6 +324,20 @@ const MessageRow = memo(function MessageRow({ row, senderName, seen }: { row: Ex
     </div>
   );
 });
+
+function Reactions({ reactions }: { reactions: Message['reactions'] }) {
+  const list = reactions ? Object.entries(reactions).filter(([, users]) => users.length) : [];
+  if (!list.length) return null;
+  return (
+    <ul className="reactions" aria-label="Reactions">
+      {list.map(([emoji, users]) => (
+        <li key={emoji} className="reaction" aria-label={`${emoji} ${users.length}`}>
+          {emoji} <span className="count">{users.length}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 /** Text with http(s) links as anchors; everything else stays a text node. */
 export function MessageText({ text }: { text: string }) {

@@ -103,7 +103,8 @@ const ConversationItem = memo(function ConversationItem(props: {
   let preview = c.kind === 'group' ? 'Group created' : 'Say hello';
   if (lm) {
     const who = lm.senderId === meId ? 'You' : c.kind === 'group' && users[lm.senderId] ? userName({ users } as ChatState, lm.senderId) : '';
-    preview = (who ? `${who}: ` : '') + lm.body.replace(/\s+/g, ' ');
+    const text = lm.deleted ? 'Message deleted' : lm.body.replace(/\s+/g, ' ') || (lm.attachments?.length ? '📎 Attachment' : '');
+    preview = (who ? `${who}: ` : '') + text;
   }
   return (
     <button

@@ -93,6 +93,12 @@ export class Api implements TokenSource {
     return this.request('GET', '/api/me');
   }
 
+  /** Public profiles of up to 100 users (unknown ids are left out), e.g. members who have left. */
+  async users(ids: string[]): Promise<User[]> {
+    const r = await this.request<{ users: User[] }>('GET', `/api/users?ids=${ids.map(encodeURIComponent).join(',')}`);
+    return r.users ?? [];
+  }
+
   // --- conversations
 
   async conversations(): Promise<Conversation[]> {

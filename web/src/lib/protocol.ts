@@ -15,7 +15,13 @@ export interface Session {
   refreshToken: string;
 }
 
-/** A stored chat message; (conversationId, seq) is its identity. */
+/** The kinds of a conversation's sequence entries: chat messages and events (docs/protocol.md). */
+export type MessageKind = 'message' | 'edit' | 'delete' | 'react' | 'unreact' | 'join' | 'leave' | 'remove' | 'role' | 'rename';
+
+/**
+ * One entry of a conversation's sequence; (conversationId, seq) is its
+ * identity. Only kind `message` is a chat message, the rest are events.
+ */
 export interface Message {
   conversationId: string;
   seq: number;
@@ -24,6 +30,24 @@ export interface Message {
   clientMsgId: string;
   body: string;
   createdAt: string;
+  kind: MessageKind;
+  /** edit, delete, react, unreact: the chat message they apply to. */
+  targetSeq?: number;
+  /** join, remove, role: the member concerned. */
+  subjectId?: string;
+  /** A chat message's current state. */
+  editedAt?: string;
+  deleted?: boolean;
+  /** The seq of the last event applied to this chat message. */
+  updatedSeq?: number;
+  /** emoji -> user ids, in the order they reacted. */
+  reactions?: Record<string, string[]>;
+  attachments?: string[];
+}
+
+/** Whether an entry is a chat message (a missing kind counts as one). */
+export function isChatMessage(m: Pick<Message, 'kind'>): boolean {
+  return (m.kind ?? 'message') === 'message';
 }
 
 export type Role = 'owner' | 'admin' | 'member';

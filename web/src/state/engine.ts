@@ -11,7 +11,10 @@ import {
   type MembershipEvent,
   type WebSocketFactory,
 } from '../lib/client';
-import type { ChatStore } from './store';
+import { isNotice, type ChatStore } from './store';
+
+/** Events after which a conversation's member list has changed. */
+const MEMBERSHIP_KINDS: ReadonlySet<string> = new Set(['join', 'leave', 'remove', 'role']);
 
 export const PAGE_SIZE = 50;
 /** How long "typing" shows without a renewal (docs/protocol.md: about 5 s). */
@@ -34,6 +37,8 @@ export class ChatEngine {
   private readonly onSignedOut: () => void;
   private readyCount = 0;
   private readonly fetching = new Map<string, Promise<void>>();
+  /** User ids asked of GET /api/users (or being asked), so each is asked once. */
+  private readonly askedUsers = new Set<string>();
   private readTimer: ReturnType<typeof setTimeout> | null = null;
   private readInFlight = false;
   private readonly cleanups: (() => void)[] = [];
@@ -146,6 +151,7 @@ export class ChatEngine {
     try {
       const msgs = await this.api.messages(id, { limit: PAGE_SIZE });
       st().addMessages(id, msgs);
+      void this.resolveUsers(id, msgs);
       st().setHistory(id, {
         loading: false,
         oldestSeq: msgs.length ? msgs[0].seq : 0,
@@ -166,6 +172,7 @@ export class ChatEngine {
     try {
       const msgs = await this.api.messages(id, { before: h.oldestSeq, limit: PAGE_SIZE });
       st().addMessages(id, msgs);
+      void this.resolveUsers(id, msgs);
       st().setHistory(id, {
         loading: false,
         oldestSeq: msgs.length ? msgs[0].seq : h.oldestSeq,
@@ -255,12 +262,40 @@ export class ChatEngine {
     this.inbox = [];
     const s = this.store.getState();
     const unknown = new Set<string>();
+    const notices = new Map<string, Message[]>();
     for (const m of batch) {
       if (!s.conversations[m.conversationId]) unknown.add(m.conversationId);
       else if (!s.users[m.senderId] && s.members[m.conversationId]) unknown.add(m.conversationId);
+      // Membership changed: reload the member list (names, roles, count).
+      else if (MEMBERSHIP_KINDS.has(m.kind) && s.members[m.conversationId]) unknown.add(m.conversationId);
+      if (isNotice(m)) notices.set(m.conversationId, [...(notices.get(m.conversationId) ?? []), m]);
     }
     s.receiveMessages(batch);
     for (const id of unknown) void this.fetchConversation(id);
+    for (const [id, ms] of notices) void this.resolveUsers(id, ms);
+  }
+
+  /**
+   * Fetches the profiles of the people a page names that are not known yet
+   * (once the conversation's members are in), such as members who have left.
+   */
+  private async resolveUsers(conversationId: string, msgs: Message[]): Promise<void> {
+    await this.fetching.get(conversationId);
+    const known = this.store.getState().users;
+    const ids = new Set<string>();
+    for (const m of msgs) {
+      for (const id of [m.senderId, m.subjectId]) if (id && !known[id] && !this.askedUsers.has(id)) ids.add(id);
+    }
+    const list = [...ids];
+    for (let i = 0; i < list.length; i += 100) {
+      const chunk = list.slice(i, i + 100);
+      for (const id of chunk) this.askedUsers.add(id);
+      try {
+        this.store.getState().addUsers(await this.api.users(chunk));
+      } catch {
+        for (const id of chunk) this.askedUsers.delete(id); // asked again with a later page
+      }
+    }
   }
 
   private onTyping(conversationId: string, userId: string): void {

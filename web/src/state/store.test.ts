@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ChatError, ChatSocket, type Ack, type Conversation } from '../lib/client';
+import { ChatError, ChatSocket, type Ack, type Conversation, type Message, type MessageKind } from '../lib/client';
 import { flush, fixedTokens, msg, socketFactory } from '../test/fakes';
-import { createChatStore, pendingOf, sortedConversations, type ChatStore, type Transport } from './store';
+import { createChatStore, noticeText, pendingOf, sortedConversations, type ChatStore, type Transport } from './store';
 
 const ME = { id: 'u_me', username: 'me', displayName: 'Me' };
 
@@ -253,6 +253,105 @@ describe('gap detection', () => {
     // While the resume syncs are in flight a jump does not start another one.
     st().receiveMessage(msg('c2', 12));
     expect(tr.syncs).toEqual([]);
+  });
+});
+
+/** A sequenced event (kind other than `message`). */
+const ev = (c: string, seq: number, kind: MessageKind, over: Partial<Message> = {}) => msg(c, seq, { kind, body: '', ...over });
+
+describe('sequenced events', () => {
+  it('applies an edit, reactions and a delete to the message they target', () => {
+    st().receiveMessages([msg('c1', 1), msg('c1', 2, { senderId: ME.id, body: 'mine' })]);
+    st().receiveMessage(ev('c1', 3, 'edit', { targetSeq: 1, body: 'message 1, fixed', createdAt: '2026-01-01T12:05:00.000Z' }));
+    st().receiveMessages([
+      ev('c1', 4, 'react', { targetSeq: 1, body: '👍' }),
+      ev('c1', 5, 'react', { targetSeq: 1, body: '👍', senderId: ME.id }),
+      ev('c1', 6, 'react', { targetSeq: 1, body: '🎉', senderId: ME.id }),
+      ev('c1', 7, 'unreact', { targetSeq: 1, body: '🎉', senderId: ME.id }),
+    ]);
+    expect(st().messages.c1[1]).toMatchObject({
+      body: 'message 1, fixed',
+      editedAt: '2026-01-01T12:05:00.000Z',
+      updatedSeq: 7,
+      reactions: { '👍': ['u_bob', ME.id] },
+    });
+    st().receiveMessage(ev('c1', 8, 'delete', { targetSeq: 2, senderId: ME.id }));
+    expect(st().messages.c1[2]).toMatchObject({ deleted: true, body: '', updatedSeq: 8 });
+    // No bubble for any event; the preview is the (now deleted) last chat message.
+    expect(st().seqs.c1).toEqual([1, 2]);
+    expect(st().conversations.c1.lastMessage).toMatchObject({ seq: 2, deleted: true });
+    expect(st().conversations.c1).toMatchObject({ lastSeq: 8, unread: 1 });
+  });
+
+  it('ignores an event its target already reflects, whatever the replay order', () => {
+    // A history page gives the current state (after seq 6), then an older edit is replayed.
+    st().addMessages('c1', [msg('c1', 1, { body: 'v2', editedAt: 'x', updatedSeq: 6, reactions: { '👍': ['u_bob'] } })]);
+    st().receiveMessages([ev('c1', 4, 'edit', { targetSeq: 1, body: 'v1' }), ev('c1', 5, 'react', { targetSeq: 1, body: '👍' })]);
+    expect(st().messages.c1[1]).toMatchObject({ body: 'v2', updatedSeq: 6, reactions: { '👍': ['u_bob'] } });
+    // A later stored state replaces the copy held; an older one does not.
+    st().addMessages('c1', [msg('c1', 1, { body: 'v3', updatedSeq: 9 })]);
+    st().addMessages('c1', [msg('c1', 1, { body: 'v2', updatedSeq: 6 })]);
+    expect(st().messages.c1[1].body).toBe('v3');
+  });
+
+  it('drops events for messages not loaded, but keeps the preview current', () => {
+    fresh([conv('c1', 4, { lastMessage: msg('c1', 4, { body: 'hi' }) })]);
+    st().receiveMessages([ev('c1', 5, 'edit', { targetSeq: 4, body: 'hello' }), ev('c1', 6, 'edit', { targetSeq: 2, body: 'x' })]);
+    expect(st().seqs.c1).toBeUndefined();
+    expect(st().conversations.c1.lastMessage).toMatchObject({ seq: 4, body: 'hello', updatedSeq: 5 });
+    expect(st().cursors.c1).toEqual({ seq: 6, ahead: [] });
+  });
+
+  it('keeps contiguity over every kind: no bubbles, no spurious sync, unread counts chat messages only', () => {
+    fresh([conv('c1', 2)]);
+    st().receiveMessages([
+      msg('c1', 3),
+      ev('c1', 4, 'react', { targetSeq: 3, body: '👍' }),
+      ev('c1', 5, 'join', { subjectId: 'u_carol', body: 'member' }),
+    ]);
+    st().receiveMessage(ev('c1', 6, 'edit', { targetSeq: 3, body: 'edited' }));
+    st().receiveMessage(ev('c1', 7, 'leave', { senderId: 'u_carol' }));
+    st().receiveMessage(msg('c1', 8));
+    expect(tr.syncs).toEqual([]);
+    expect(st().cursors.c1).toEqual({ seq: 8, ahead: [] });
+    // Chat messages and notices are in the timeline, edits and reactions are not.
+    expect(st().seqs.c1).toEqual([3, 5, 7, 8]);
+    expect(st().seqs.c1.map((q) => st().messages.c1[q].kind)).toEqual(['message', 'join', 'leave', 'message']);
+    expect(st().conversations.c1).toMatchObject({ lastSeq: 8, unread: 2 });
+    expect(st().conversations.c1.lastMessage?.seq).toBe(8);
+    // Events alone move the resume point too.
+    st().receiveMessages([ev('c1', 9, 'react', { targetSeq: 8, body: '🎉' }), ev('c1', 10, 'role', { subjectId: 'u_bob', body: 'admin' })]);
+    expect(st().cursors.c1).toEqual({ seq: 10, ahead: [] });
+    expect(st().conversations.c1).toMatchObject({ unread: 2, lastMessage: { seq: 8 } });
+    expect(tr.syncs).toEqual([]);
+    // A real hole is still found.
+    st().receiveMessage(ev('c1', 12, 'react', { targetSeq: 8, body: '👍' }));
+    expect(tr.syncs).toEqual([['c1', 10]]);
+  });
+
+  it('renames the conversation, but an older rename from history does not undo a newer one', () => {
+    fresh([conv('c1', 3, { title: 'Old' })]);
+    st().receiveMessage(ev('c1', 4, 'rename', { body: 'Team' }));
+    expect(st().conversations.c1).toMatchObject({ title: 'Team', lastSeq: 4 });
+    expect(st().seqs.c1).toEqual([4]);
+    st().addMessages('c1', [ev('c1', 2, 'rename', { body: 'Old' })]);
+    expect(st().conversations.c1.title).toBe('Team');
+    // A list fetched before the rename does not bring the old title back; a later one wins.
+    st().setConversationList([conv('c1', 3, { title: 'Old' })]);
+    expect(st().conversations.c1.title).toBe('Team');
+    st().setConversationList([conv('c1', 6, { title: 'Newer' })]);
+    expect(st().conversations.c1.title).toBe('Newer');
+  });
+
+  it('words notices with the names it has', () => {
+    const users = { u_bob: { id: 'u_bob', username: 'bob', displayName: 'Bob' }, u_al: { id: 'u_al', username: 'alice', displayName: 'Alice' } };
+    const t = (m: Message) => noticeText(users, ME.id, m);
+    expect(t(ev('c1', 1, 'join', { senderId: 'u_al', subjectId: 'u_bob', body: 'member' }))).toBe('Alice added Bob');
+    expect(t(ev('c1', 2, 'join', { senderId: ME.id, subjectId: 'u_zed', body: 'admin' }))).toBe('You added someone as an admin');
+    expect(t(ev('c1', 3, 'leave', { senderId: 'u_bob' }))).toBe('Bob left');
+    expect(t(ev('c1', 4, 'remove', { senderId: 'u_al', subjectId: ME.id }))).toBe('Alice removed you');
+    expect(t(ev('c1', 5, 'role', { senderId: 'u_al', subjectId: 'u_bob', body: 'admin' }))).toBe('Bob is now an admin');
+    expect(t(ev('c1', 6, 'rename', { senderId: 'u_al', body: 'Team' }))).toBe('Alice renamed the group to “Team”');
   });
 });
 

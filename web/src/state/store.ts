@@ -2,10 +2,18 @@
 // (conversationId, seq), so a repeated delivery cannot create a copy and
 // order is by seq; optimistic sends are keyed by clientMsgId until the ack or
 // the echoed message frame (whichever comes first) turns them into messages.
+//
+// Every entry of a conversation's sequence moves its resume cursor (seqs are
+// gap-free across kinds), but only chat messages (kind `message`) and notices
+// (join, leave, remove, role, rename) are kept in the timeline. Edits,
+// deletes and reactions are applied to the message they target when it is
+// loaded (docs/protocol.md: by `updatedSeq`), and dropped otherwise: loading
+// the message later gives its current state.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import {
   applySynced,
   ChatError,
+  isChatMessage,
   newId as makeId,
   trackSeq,
   type Ack,
@@ -36,6 +44,8 @@ export interface ConversationMeta {
   id: string;
   kind: 'group' | 'direct';
   title: string;
+  /** The seq the title is current at (a rename older than it is history). */
+  titleSeq: number;
   createdBy: string;
   createdAt: string;
   role: Role | '';
@@ -95,6 +105,8 @@ export interface ChatActions {
   setConversationList(list: Conversation[], keep?: Iterable<string>): void;
   upsertConversation(c: Conversation, cursorSeq?: number): void;
   removeConversation(id: string): void;
+  /** Profiles learnt outside a member list (e.g. members who have left, named in history). */
+  addUsers(users: User[]): void;
   /** Messages from REST or a history page. */
   addMessages(conversationId: string, msgs: Message[]): void;
   /** A live or replayed `message` frame. */
@@ -226,6 +238,10 @@ export function createChatStore(opts: StoreOptions = {}): ChatStore {
           if (!s.cursors[c.id]) out.cursors = { ...s.cursors, [c.id]: { seq: cursorSeq ?? c.lastSeq, ahead: [] } };
           return out;
         }),
+
+      addUsers: (list) => {
+        if (list.length) set((s) => ({ users: { ...s.users, ...Object.fromEntries(list.map((u) => [u.id, u])) } }));
+      },
 
       removeConversation: (id) =>
         set((s) => {
@@ -403,6 +419,7 @@ export function createChatStore(opts: StoreOptions = {}): ChatStore {
             clientMsgId,
             body: p.body,
             createdAt: ack.createdAt,
+            kind: 'message',
           };
           return insertMessages(s, ack.conversationId, [m]);
         }),
@@ -447,10 +464,13 @@ function mergeMeta(old: ConversationMeta | undefined, c: Conversation, viewing: 
   // Server counts are authoritative up to its lastSeq; add what arrived since.
   // The server's count is authoritative unless live messages arrived after its snapshot.
   const unread = viewing ? 0 : old && old.lastSeq > c.lastSeq ? old.unread : c.unread;
+  // A rename applied live after the server's snapshot wins over its title.
+  const keepTitle = !!old && old.titleSeq > c.lastSeq;
   return {
     id: c.id,
     kind: c.kind,
-    title: c.title,
+    title: keepTitle ? old.title : c.title,
+    titleSeq: keepTitle ? old.titleSeq : c.lastSeq,
     createdBy: c.createdBy,
     createdAt: c.createdAt,
     role: c.role ?? old?.role ?? '',
@@ -466,7 +486,13 @@ function mergeMeta(old: ConversationMeta | undefined, c: Conversation, viewing: 
 function pickLast(a: Message | null, b: Message | null): Message | null {
   if (!a) return b;
   if (!b) return a;
-  return b.seq >= a.seq ? b : a;
+  if (b.seq !== a.seq) return b.seq > a.seq ? b : a;
+  return newerState(b, a) ? b : a;
+}
+
+/** Whether `m` is a later state of the same chat message than `old`. */
+function newerState(m: Message, old: Message): boolean {
+  return (m.updatedSeq ?? 0) > (old.updatedSeq ?? 0);
 }
 
 function readLocally(s: ChatData, id: string): Partial<ChatData> {
@@ -476,56 +502,122 @@ function readLocally(s: ChatData, id: string): Partial<ChatData> {
 }
 
 /**
- * Inserts messages (deduplicated by seq), reconciles pending sends they
- * confirm, and updates the conversation's preview, activity and unread count.
+ * Inserts the timeline entries of a batch (deduplicated by seq, a newer state
+ * of a chat message replacing an older one), applies its edits, deletes,
+ * reactions and renames, reconciles pending sends it confirms, and updates
+ * the conversation's preview, activity and unread count (chat messages only).
  */
 function insertMessages(s: ChatState, conversationId: string, msgs: Message[]): Partial<ChatData> {
-  const existing = s.messages[conversationId] ?? {};
-  const fresh = msgs.filter((m) => m.conversationId === conversationId && existing[m.seq] === undefined);
+  const list = msgs.filter((m) => m.conversationId === conversationId).sort((a, b) => a.seq - b.seq);
   const out: Partial<ChatData> = {};
 
   // Reconcile first: a pending send is confirmed even when its seq is already stored.
   const meId = s.me?.id;
   let pending = s.pending;
-  for (const m of msgs) {
+  for (const m of list) {
     const p = pending[m.clientMsgId];
-    if (p && m.senderId === meId && p.conversationId === conversationId) {
+    if (p && isChatMessage(m) && m.senderId === meId && p.conversationId === conversationId) {
       if (pending === s.pending) pending = { ...pending };
       delete pending[m.clientMsgId];
     }
   }
   if (pending !== s.pending) out.pending = pending;
-  if (!fresh.length) return out;
 
-  const byseq = { ...existing };
-  const dedup = new Map<number, Message>();
-  for (const m of fresh) dedup.set(m.seq, m);
-  for (const [seq, m] of dedup) byseq[seq] = m;
-  out.messages = { ...s.messages, [conversationId]: byseq };
-  out.seqs = { ...s.seqs, [conversationId]: mergeSorted(s.seqs[conversationId] ?? [], [...dedup.keys()].sort((a, b) => a - b)) };
+  const existing = s.messages[conversationId] ?? {};
+  let byseq = existing;
+  const write = (m: Message) => {
+    if (byseq === existing) byseq = { ...existing };
+    byseq[m.seq] = m;
+  };
+  const added: number[] = [];
+  const chats: Message[] = []; // chat messages new to the timeline
+  const c0 = s.conversations[conversationId];
+  let c = c0;
+  const edit = (patch: Partial<ConversationMeta>) => {
+    if (c) c = { ...c, ...patch };
+  };
 
-  const c = s.conversations[conversationId];
-  if (c) {
-    let { lastSeq, unread, lastMessage, activity } = c;
-    const viewing = s.activeId === conversationId && s.visible;
-    for (const m of dedup.values()) {
-      if (m.seq > lastSeq) {
-        lastSeq = m.seq;
-        if (!viewing && m.senderId !== meId && m.seq > c.lastReadSeq) unread++;
-      }
-      if (!lastMessage || m.seq > lastMessage.seq) lastMessage = m;
-      activity = maxIso(activity, m.createdAt);
+  for (const m of list) {
+    if (c && m.seq > c.lastSeq) {
+      // Others' new chat messages are unread, unless the conversation is on screen.
+      const viewing = s.activeId === conversationId && s.visible;
+      const counts = isChatMessage(m) && !m.deleted && !viewing && m.senderId !== meId && m.seq > c.lastReadSeq && existing[m.seq] === undefined;
+      edit({ lastSeq: m.seq, unread: c.unread + (counts ? 1 : 0) });
     }
-    out.conversations = { ...s.conversations, [conversationId]: { ...c, lastSeq, unread, lastMessage, activity } };
+    if (isChatMessage(m) || isNotice(m)) {
+      const old = byseq[m.seq];
+      if (old === undefined) {
+        added.push(m.seq);
+        if (isChatMessage(m)) chats.push(m);
+      } else if (!(isChatMessage(m) && newerState(m, old))) continue;
+      write(m);
+      if (isChatMessage(m)) {
+        if (c && (!c.lastMessage || m.seq > c.lastMessage.seq || (m.seq === c.lastMessage.seq && newerState(m, c.lastMessage)))) edit({ lastMessage: m });
+        if (c && old === undefined) edit({ activity: maxIso(c.activity, m.createdAt) });
+      }
+      if (m.kind === 'rename' && c && m.seq > c.titleSeq) edit({ title: m.body, titleSeq: m.seq });
+    } else if (m.targetSeq) {
+      const t = byseq[m.targetSeq];
+      const next = t && applyEvent(t, m);
+      if (next) write(next);
+      // The preview follows: from the timeline when it holds the message, else on its own.
+      const lm = c?.lastMessage;
+      if (lm && lm.seq === m.targetSeq) {
+        const cur = byseq[m.targetSeq];
+        const nextLm = cur && isChatMessage(cur) ? (newerState(cur, lm) ? cur : null) : applyEvent(lm, m);
+        if (nextLm) edit({ lastMessage: nextLm });
+      }
+    }
   }
+
+  if (byseq !== existing) out.messages = { ...s.messages, [conversationId]: byseq };
+  if (added.length) out.seqs = { ...s.seqs, [conversationId]: mergeSorted(s.seqs[conversationId] ?? [], added) };
+  if (c && c !== c0) out.conversations = { ...s.conversations, [conversationId]: c };
+
   // A message from someone ends their "typing".
   const typers = s.typing[conversationId];
-  if (typers && [...dedup.values()].some((m) => typers[m.senderId] !== undefined)) {
+  if (typers && chats.some((m) => typers[m.senderId] !== undefined)) {
     const left = { ...typers };
-    for (const m of dedup.values()) delete left[m.senderId];
+    for (const m of chats) delete left[m.senderId];
     out.typing = { ...s.typing, [conversationId]: left };
   }
   return out;
+}
+
+/** Kinds shown in the timeline as a centered line of text. */
+export const NOTICE_KINDS: ReadonlySet<string> = new Set(['join', 'leave', 'remove', 'role', 'rename']);
+
+export function isNotice(m: Message): boolean {
+  return NOTICE_KINDS.has(m.kind);
+}
+
+/**
+ * A chat message with an edit, delete or reaction event applied, or null if
+ * it does not apply (not a chat message, or already reflected: `updatedSeq`).
+ */
+export function applyEvent(t: Message, ev: Message): Message | null {
+  if (!isChatMessage(t) || ev.targetSeq !== t.seq || ev.seq <= (t.updatedSeq ?? 0)) return null;
+  switch (ev.kind) {
+    case 'edit':
+      // An edit after a delete carries an empty body: the message stays deleted.
+      return t.deleted ? { ...t, updatedSeq: ev.seq } : { ...t, body: ev.body, editedAt: ev.createdAt, updatedSeq: ev.seq };
+    case 'delete':
+      return { ...t, body: '', deleted: true, attachments: undefined, updatedSeq: ev.seq };
+    case 'react':
+    case 'unreact': {
+      const users = t.reactions?.[ev.body] ?? [];
+      const has = users.includes(ev.senderId);
+      // A repeated reaction (or removing one not there) changes nothing but is still the latest event.
+      if (has === (ev.kind === 'react')) return { ...t, updatedSeq: ev.seq };
+      const reactions = { ...t.reactions };
+      const next = ev.kind === 'react' ? [...users, ev.senderId] : users.filter((u) => u !== ev.senderId);
+      if (next.length) reactions[ev.body] = next;
+      else delete reactions[ev.body];
+      return { ...t, reactions, updatedSeq: ev.seq };
+    }
+    default:
+      return null;
+  }
 }
 
 /** Others' messages after seq: counted when the store holds them all, else bounded by the old count. */
@@ -540,7 +632,10 @@ function unreadAfter(s: ChatData, c: ConversationMeta, seq: number): number {
     else hi = mid;
   }
   const after = seqs.slice(lo);
-  if (byseq && after.length === c.lastSeq - seq) return after.filter((q) => byseq[q].senderId !== s.me?.id).length;
+  // Edits and reactions are not kept, so "holds them all" is rare; then it is a bound.
+  if (byseq && after.length === c.lastSeq - seq) {
+    return after.filter((q) => isChatMessage(byseq[q]) && !byseq[q].deleted && byseq[q].senderId !== s.me?.id).length;
+  }
   return Math.max(0, Math.min(c.unread, c.lastSeq - seq));
 }
 
@@ -577,6 +672,33 @@ export function pendingOf(s: ChatData, conversationId: string): PendingMessage[]
 export function userName(s: ChatData, id: string): string {
   const u = s.users[id];
   return u ? u.displayName || u.username : 'Unknown user';
+}
+
+/** The line shown for a notice (join, leave, remove, role, rename). */
+export function noticeText(users: Record<string, User>, meId: string | undefined, m: Message): string {
+  const who = (id: string | undefined, start = false) => {
+    if (id && id === meId) return start ? 'You' : 'you';
+    const u = id ? users[id] : undefined;
+    return u ? u.displayName || u.username : start ? 'Someone' : 'someone';
+  };
+  const self = !!m.subjectId && m.subjectId === meId;
+  switch (m.kind) {
+    case 'join':
+      if (m.subjectId === m.senderId) return `${who(m.subjectId, true)} joined`;
+      return `${who(m.senderId, true)} added ${who(m.subjectId)}${m.body === 'admin' ? ' as an admin' : ''}`;
+    case 'leave':
+      return `${who(m.senderId, true)} left`;
+    case 'remove':
+      return `${who(m.senderId, true)} removed ${who(m.subjectId)}`;
+    case 'role': {
+      const role = m.body === 'owner' ? 'the owner' : m.body === 'admin' ? 'an admin' : 'a member';
+      return `${who(m.subjectId, true)} ${self ? 'are' : 'is'} now ${role}`;
+    }
+    case 'rename':
+      return `${who(m.senderId, true)} renamed the group to “${m.body}”`;
+    default:
+      return '';
+  }
 }
 
 /** The title of a conversation: its title, or a DM's peer name. */

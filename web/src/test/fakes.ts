@@ -84,6 +84,7 @@ export function msg(conversationId: string, seq: number, over: Partial<Message> 
     clientMsgId: `cm-${conversationId}-${seq}`,
     body: `message ${seq}`,
     createdAt: new Date(Date.UTC(2026, 0, 1, 12, 0, seq)).toISOString(),
+    kind: 'message',
     ...over,
   };
 }
