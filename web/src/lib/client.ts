@@ -7,6 +7,7 @@
 //   api.ts       Api: register, login, refresh (HttpOnly cookie), logout, conversations, messages, members, read
 //   seq.ts       trackSeq / applySynced: the resume point and gap detection
 //   socket.ts    ChatSocket: auth, ready, send/ack, sync, history, read, typing, events, reconnect, renewal
+//                (its parts: socketTypes.ts, requests.ts, outbox.ts, pacing.ts)
 export * from './protocol';
 export * from './api';
 export * from './seq';

@@ -1,5 +1,12 @@
 // The live WebSocket (docs/protocol.md §WebSocket).
-import type { TokenSource } from './api';
+//
+//   socket.ts       ChatSocket: connection lifecycle, reconnect, renewal, heartbeat, frames
+//   socketTypes.ts  its events, options and the WebSocket it uses
+//   requests.ts     request bookkeeping (answers and timeouts)
+//   outbox.ts       send/ack bookkeeping and resends
+//   pacing.ts       the outgoing frame budget and the typing throttle
+import { Outbox } from './outbox';
+import { FramePacer, TypingThrottle } from './pacing';
 import {
   backoffDelay,
   ChatError,
@@ -7,88 +14,13 @@ import {
   type ErrorCode,
   type HistoryPage,
   type Listener,
-  type MembershipEvent,
   type Message,
-  type ReceiptEvent,
   type SyncResult,
-  type TypingEvent,
 } from './protocol';
+import { PendingRequests } from './requests';
+import type { ChatSocketOptions, SocketEvents, SocketStatus, WebSocketLike } from './socketTypes';
 
-export type SocketStatus = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'closed';
-
-export interface SocketEvents {
-  status: SocketStatus;
-  ready: { userId: string };
-  message: Message;
-  membership: MembershipEvent;
-  receipt: ReceiptEvent;
-  typing: TypingEvent;
-  synced: SyncResult;
-  /** An error frame without a request id (the server could not parse a frame). */
-  error: ChatError;
-  /** The server refused our credentials and a refresh failed: sign in again. */
-  unauthorized: ChatError;
-}
-
-/** The part of the DOM WebSocket the client uses (tests pass a fake). */
-export interface WebSocketLike {
-  readonly readyState: number;
-  onopen: ((ev: unknown) => void) | null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-}
-export type WebSocketFactory = (url: string) => WebSocketLike;
-
-export interface ChatSocketOptions {
-  /** WebSocket URLs to try in order; a failure moves on to the next. */
-  urls: string[];
-  tokens: TokenSource;
-  /** Called after every `ready`: the (conversationId, afterSeq) pairs to sync. */
-  resumeCursors?: () => Iterable<readonly [string, number]>;
-  /** Opens a socket; default the global WebSocket. */
-  connect?: WebSocketFactory;
-  /** How long a sync, history, ping or re-auth may take. Default 15 s. */
-  requestTimeoutMs?: number;
-  /** How long send() keeps trying (across reconnects) before it rejects. Default 15 s. */
-  sendTimeoutMs?: number;
-  /** Reconnect backoff. Defaults 500 ms, 15 s. */
-  backoffBaseMs?: number;
-  backoffMaxMs?: number;
-  /** Idle time after which the client pings to detect a dead connection. Default 30 s. */
-  heartbeatMs?: number;
-  /** Outgoing frame budget (the server allows 50/s, burst 100). Defaults 40/s, 80. */
-  framesPerSecond?: number;
-  frameBurst?: number;
-  random?: () => number;
-  now?: () => number;
-}
-
-interface Waiter<T> {
-  resolve: (v: T) => void;
-  reject: (e: ChatError) => void;
-  timer: ReturnType<typeof setTimeout>;
-  extra?: number; // sync: the afterSeq asked for
-}
-
-interface OutboxEntry {
-  key: string;
-  conversationId: string;
-  body: string;
-  clientMsgId: string;
-  promise: Promise<Ack>;
-  resolve: (a: Ack) => void;
-  reject: (e: ChatError) => void;
-  deadline: ReturnType<typeof setTimeout>;
-  requestId: string | null; // the request in flight on the current socket
-  retries: number;
-}
-
-const OPEN = 1;
-/** The server forwards at most one typing event per user and conversation in this window. */
-const TYPING_WINDOW_MS = 2_000;
+export type { ChatSocketOptions, SocketEvents, SocketStatus, WebSocketFactory, WebSocketLike } from './socketTypes';
 
 /**
  * One live connection to chatd that survives restarts: it authenticates,
@@ -107,19 +39,15 @@ export class ChatSocket {
   private everReady = false;
   private nextReq = 0;
   private readonly listeners: { [K in keyof SocketEvents]?: Set<Listener<SocketEvents[K]>> } = {};
-  private readonly waiters = new Map<string, Waiter<unknown>>();
-  private readonly outbox = new Map<string, OutboxEntry>();
-  private readonly byRequest = new Map<string, OutboxEntry>();
+  private readonly requests: PendingRequests;
+  private readonly outbox: Outbox;
+  private readonly pacer: FramePacer;
+  private readonly typingThrottle: TypingThrottle;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private renewTimer: ReturnType<typeof setTimeout> | null = null;
   private heartbeatTimer: ReturnType<typeof setTimeout> | null = null;
   private lastReceived = 0;
-  private queue: string[] = [];
-  private tokens = 0;
-  private tokensAt = 0;
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private forceRefresh = false;
-  private readonly typingState = new Map<string, { last: number; timer: ReturnType<typeof setTimeout> | null }>();
   status: SocketStatus = 'idle';
   userId: string | null = null;
 
@@ -139,7 +67,18 @@ export class ChatSocket {
       // Options given as undefined keep their defaults.
       ...(Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as ChatSocketOptions),
     };
-    this.tokens = this.o.frameBurst;
+    this.pacer = new FramePacer(this.o, () => this.ws);
+    this.requests = new PendingRequests(this.o.requestTimeoutMs);
+    this.outbox = new Outbox(this.o, {
+      nextId: () => `s${++this.nextReq}`,
+      write: (frame) => this.pacer.write(frame),
+      ready: () => this.ready,
+    });
+    this.typingThrottle = new TypingThrottle(
+      () => this.o.now(),
+      () => this.ready,
+      (conversationId) => this.pacer.write({ type: 'typing', conversationId }),
+    );
   }
 
   on<K extends keyof SocketEvents>(event: K, fn: Listener<SocketEvents[K]>): () => void {
@@ -176,8 +115,8 @@ export class ChatSocket {
       }
     }
     this.failWaiters(new ChatError('disconnected', 'The connection was closed.'));
-    for (const e of [...this.outbox.values()]) this.finishSend(e, null, new ChatError('disconnected', 'The connection was closed.'));
-    this.queue = [];
+    this.outbox.failAll(new ChatError('disconnected', 'The connection was closed.'));
+    this.pacer.drop();
     this.setStatus('closed');
   }
 
@@ -200,33 +139,8 @@ export class ChatSocket {
    * made unknown is sent again with the same clientMsgId.
    */
   send(conversationId: string, body: string, clientMsgId: string): Promise<Ack> {
-    this.cancelTyping(conversationId); // the message ends the typing
-    const key = `${conversationId}\u0000${clientMsgId}`;
-    const existing = this.outbox.get(key);
-    if (existing) return existing.promise;
-    let resolve!: (a: Ack) => void;
-    let reject!: (e: ChatError) => void;
-    const promise = new Promise<Ack>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    const entry: OutboxEntry = {
-      key,
-      conversationId,
-      body,
-      clientMsgId,
-      promise,
-      resolve,
-      reject,
-      requestId: null,
-      retries: 0,
-      deadline: setTimeout(() => {
-        this.finishSend(entry, null, new ChatError('timeout', 'No answer from the server in time.'));
-      }, this.o.sendTimeoutMs),
-    };
-    this.outbox.set(key, entry);
-    if (this.ready) this.transmit(entry);
-    return promise;
+    this.typingThrottle.cancel(conversationId); // the message ends the typing
+    return this.outbox.send(conversationId, body, clientMsgId);
   }
 
   /** Asks for every message after afterSeq; resolves on `synced` (also emitted as an event). */
@@ -254,27 +168,7 @@ export class ChatSocket {
    * so a short burst right after a message still shows. Dropped while offline.
    */
   typing(conversationId: string): void {
-    if (!this.ready) return;
-    const t = this.typingState.get(conversationId) ?? { last: 0, timer: null };
-    this.typingState.set(conversationId, t);
-    const wait = t.last + TYPING_WINDOW_MS - this.o.now();
-    if (wait <= 0) {
-      t.last = this.o.now();
-      this.write({ type: 'typing', conversationId });
-    } else if (!t.timer) {
-      t.timer = setTimeout(() => {
-        t.timer = null;
-        this.typing(conversationId);
-      }, wait + 100); // a little after the server's window closes
-    }
-  }
-
-  private cancelTyping(conversationId: string): void {
-    const t = this.typingState.get(conversationId);
-    if (t?.timer) {
-      clearTimeout(t.timer);
-      t.timer = null;
-    }
+    this.typingThrottle.typing(conversationId);
   }
 
   /** Sends a fresh access token on the open socket (before the old one expires). */
@@ -314,8 +208,7 @@ export class ChatSocket {
     this.ws = ws;
     ws.onopen = () => {
       if (this.ws !== ws) return;
-      this.tokens = this.o.frameBurst;
-      this.tokensAt = this.o.now();
+      this.pacer.refill();
       ws.send(JSON.stringify({ type: 'auth', token }));
     };
     ws.onmessage = (ev) => {
@@ -337,11 +230,10 @@ export class ChatSocket {
     this.ws = null;
     const wasReady = this.ready;
     this.ready = false;
-    this.queue = [];
+    this.pacer.drop();
     this.clearTimers();
     this.failWaiters(new ChatError('disconnected', 'The connection was lost.'));
-    this.byRequest.clear();
-    for (const e of this.outbox.values()) e.requestId = null; // resent after the next ready
+    this.outbox.detach(); // resent after the next ready
     if (!this.started) return;
     if (code === 4001) this.forceRefresh = true; // a new token first
     // The node failed us or is going away: try the next one.
@@ -372,7 +264,7 @@ export class ChatSocket {
         // a lost connection resumes again after the next ready
       });
     }
-    for (const e of this.outbox.values()) if (!e.requestId) this.transmit(e);
+    this.outbox.transmitWaiting();
     this.scheduleRenew();
     this.scheduleHeartbeat();
   }
@@ -415,10 +307,10 @@ export class ChatSocket {
   }
 
   private clearTimers(): void {
-    for (const t of [this.reconnectTimer, this.renewTimer, this.heartbeatTimer, this.flushTimer]) if (t) clearTimeout(t);
-    for (const t of this.typingState.values()) if (t.timer) clearTimeout(t.timer);
-    this.typingState.clear();
-    this.reconnectTimer = this.renewTimer = this.heartbeatTimer = this.flushTimer = null;
+    for (const t of [this.reconnectTimer, this.renewTimer, this.heartbeatTimer]) if (t) clearTimeout(t);
+    this.pacer.stopTimer();
+    this.typingThrottle.clear();
+    this.reconnectTimer = this.renewTimer = this.heartbeatTimer = null;
   }
 
   private setStatus(s: SocketStatus): void {
@@ -466,7 +358,7 @@ export class ChatSocket {
         });
         break;
       case 'ack':
-        this.onAck(id, f as unknown as Ack & { id: string });
+        this.outbox.onAck(id, f as unknown as Ack & { id: string });
         break;
       case 'marked':
         this.settle(id, Number(f.lastReadSeq ?? 0), null);
@@ -478,10 +370,9 @@ export class ChatSocket {
         this.emit('typing', { conversationId: String(f.conversationId), userId: String(f.userId) });
         break;
       case 'synced': {
-        const w = this.waiters.get(id);
         const r: SyncResult = {
           conversationId: String(f.conversationId),
-          afterSeq: w?.extra ?? 0,
+          afterSeq: this.requests.extra(id) ?? 0,
           fromSeq: Number(f.fromSeq ?? 0),
           lastSeq: Number(f.lastSeq ?? 0),
           hasMore: f.hasMore === true,
@@ -503,7 +394,7 @@ export class ChatSocket {
       case 'error': {
         const err = new ChatError((f.code as ErrorCode) ?? 'internal', String(f.message ?? 'error'));
         if (!id) this.emit('error', err);
-        else if (this.byRequest.has(id)) this.onSendError(id, err);
+        else if (this.outbox.has(id)) this.outbox.onError(id, err);
         else this.settle(id, undefined, err);
         break;
       }
@@ -515,92 +406,14 @@ export class ChatSocket {
   private request<T>(frame: Record<string, unknown>, extra?: number): Promise<T> {
     if (!this.ready) return Promise.reject(new ChatError('disconnected', 'Not connected.'));
     const id = `r${++this.nextReq}`;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => this.settle(id, undefined, new ChatError('timeout', 'No answer from the server in time.')), this.o.requestTimeoutMs);
-      this.waiters.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, extra });
-      this.write({ ...frame, id });
-    });
+    return this.requests.wait<T>(id, extra, () => this.pacer.write({ ...frame, id }));
   }
 
   private settle(id: string, value: unknown, err: ChatError | null): void {
-    const w = this.waiters.get(id);
-    if (!w) return;
-    this.waiters.delete(id);
-    clearTimeout(w.timer);
-    if (err) w.reject(err);
-    else w.resolve(value);
+    this.requests.settle(id, value, err);
   }
 
   private failWaiters(err: ChatError): void {
-    for (const [id] of this.waiters) this.settle(id, undefined, err);
-  }
-
-  private transmit(e: OutboxEntry): void {
-    const id = `s${++this.nextReq}`;
-    e.requestId = id;
-    this.byRequest.set(id, e);
-    this.write({ type: 'send', id, conversationId: e.conversationId, clientMsgId: e.clientMsgId, body: e.body });
-  }
-
-  private onAck(id: string, a: Ack & { id: string }): void {
-    const e = this.byRequest.get(id);
-    if (!e) return;
-    const { id: _id, type: _type, ...ack } = a as Ack & { id: string; type?: string };
-    this.finishSend(e, ack as Ack, null);
-  }
-
-  private onSendError(id: string, err: ChatError): void {
-    const e = this.byRequest.get(id);
-    if (!e) return;
-    this.byRequest.delete(id);
-    e.requestId = null;
-    if (err.code === 'unavailable' || err.code === 'rate_limited') {
-      // Outcome unknown or refused for now: the same clientMsgId again, later.
-      const delay = backoffDelay(e.retries++, this.o.backoffBaseMs, this.o.backoffMaxMs, this.o.random);
-      setTimeout(() => {
-        if (this.outbox.get(e.key) === e && !e.requestId && this.ready) this.transmit(e);
-      }, delay);
-      return;
-    }
-    this.finishSend(e, null, err);
-  }
-
-  private finishSend(e: OutboxEntry, ack: Ack | null, err: ChatError | null): void {
-    if (this.outbox.get(e.key) !== e) return;
-    this.outbox.delete(e.key);
-    if (e.requestId) this.byRequest.delete(e.requestId);
-    clearTimeout(e.deadline);
-    if (ack) e.resolve(ack);
-    else e.reject(err!);
-  }
-
-  // --- outgoing rate limit: a token bucket below the server's limit
-
-  private write(frame: Record<string, unknown>): void {
-    this.queue.push(JSON.stringify(frame));
-    this.flush();
-  }
-
-  private flush(): void {
-    if (this.flushTimer) return;
-    const now = this.o.now();
-    this.tokens = Math.min(this.o.frameBurst, this.tokens + ((now - this.tokensAt) / 1000) * this.o.framesPerSecond);
-    this.tokensAt = now;
-    while (this.queue.length && this.tokens >= 1) {
-      const ws = this.ws;
-      if (!ws || ws.readyState !== OPEN) {
-        this.queue = [];
-        return;
-      }
-      ws.send(this.queue.shift()!);
-      this.tokens -= 1;
-    }
-    if (this.queue.length) {
-      const wait = Math.ceil(((1 - this.tokens) / this.o.framesPerSecond) * 1000);
-      this.flushTimer = setTimeout(() => {
-        this.flushTimer = null;
-        this.flush();
-      }, wait);
-    }
+    this.requests.failAll(err);
   }
 }

@@ -1,0 +1,115 @@
+// The store's shape: normalized chat data, the actions on it, and the
+// transport it reaches the server through (see store.ts).
+import type { StoreApi } from 'zustand/vanilla';
+import type { Ack, Conversation, Member, Message, ReceiptEvent, Role, SeqCursor, SocketStatus, SyncResult, User } from '../lib/client';
+
+export type PendingStatus = 'sending' | 'failed';
+
+/** A message typed here that the server has not acknowledged yet. */
+export interface PendingMessage {
+  clientMsgId: string;
+  conversationId: string;
+  body: string;
+  createdAt: string;
+  status: PendingStatus;
+  error?: string;
+}
+
+export interface ConversationMeta {
+  id: string;
+  kind: 'group' | 'direct';
+  title: string;
+  /** The seq the title is current at (a rename older than it is history). */
+  titleSeq: number;
+  createdBy: string;
+  createdAt: string;
+  role: Role | '';
+  peerId: string | null;
+  lastSeq: number;
+  lastReadSeq: number;
+  unread: number;
+  lastMessage: Message | null;
+  /** ISO time of the latest activity, for sorting the list. */
+  activity: string;
+}
+
+export interface HistoryState {
+  /** The lowest seq loaded from the newest page down; null before the first page. */
+  oldestSeq: number | null;
+  hasMore: boolean;
+  loading: boolean;
+  error: string | null;
+}
+
+/** How the store reaches the server; the engine wires it to a ChatSocket. */
+export interface Transport {
+  send(conversationId: string, body: string, clientMsgId: string): Promise<Ack>;
+  requestSync(conversationId: string, afterSeq: number): void;
+}
+
+export interface ChatData {
+  me: User | null;
+  status: SocketStatus;
+  users: Record<string, User>;
+  conversations: Record<string, ConversationMeta>;
+  members: Record<string, Member[]>;
+  /** conversationId -> seq -> message */
+  messages: Record<string, Record<number, Message>>;
+  /** conversationId -> ascending seqs of `messages` */
+  seqs: Record<string, number[]>;
+  /** clientMsgId -> pending message */
+  pending: Record<string, PendingMessage>;
+  /** conversationId -> the live stream's resume point */
+  cursors: Record<string, SeqCursor>;
+  syncing: Record<string, boolean>;
+  history: Record<string, HistoryState>;
+  /** conversationId -> userId -> until when (ms) to show "typing" */
+  typing: Record<string, Record<string, number>>;
+  activeId: string | null;
+  /** Whether the page is visible, so an active conversation counts as read. */
+  visible: boolean;
+  listLoaded: boolean;
+}
+
+export interface ChatActions {
+  reset(me?: User | null): void;
+  setStatus(s: SocketStatus): void;
+  setVisible(v: boolean): void;
+  setActive(id: string | null): void;
+  /** Replaces the list; conversations in `keep` (learnt of while the list was in flight) stay. */
+  setConversationList(list: Conversation[], keep?: Iterable<string>): void;
+  upsertConversation(c: Conversation, cursorSeq?: number): void;
+  removeConversation(id: string): void;
+  /** Profiles learnt outside a member list (e.g. members who have left, named in history). */
+  addUsers(users: User[]): void;
+  /** Messages from REST or a history page. */
+  addMessages(conversationId: string, msgs: Message[]): void;
+  /** A live or replayed `message` frame. */
+  receiveMessage(m: Message): void;
+  /** Message frames in arrival order, applied in one update. */
+  receiveMessages(ms: Message[]): void;
+  applySynced(r: SyncResult): void;
+  syncFailed(conversationId: string): void;
+  /** Marks every conversation as syncing and returns the (id, afterSeq) pairs to resume from. */
+  beginResume(): [string, number][];
+  setHistory(conversationId: string, h: Partial<HistoryState>): void;
+  markedRead(conversationId: string, seq: number): void;
+  /** A read receipt: ours (another tab read it) clears unread; others' move their marker. */
+  applyReceipt(r: ReceiptEvent): void;
+  setTyping(conversationId: string, userId: string, untilMs: number): void;
+  expireTyping(nowMs: number): void;
+  sendMessage(conversationId: string, body: string): string;
+  retryMessage(clientMsgId: string): void;
+  discardMessage(clientMsgId: string): void;
+  ackSend(clientMsgId: string, ack: Ack): void;
+  failSend(clientMsgId: string, err: unknown): void;
+  setTransport(t: Transport | null): void;
+}
+
+export type ChatState = ChatData & ChatActions & { transport: Transport | null };
+export type ChatStore = StoreApi<ChatState>;
+
+export interface StoreOptions {
+  newId?: () => string;
+  now?: () => number;
+}
