@@ -62,7 +62,7 @@ func (s *session) onRead(ctx actor.Context, r *ClientRead) {
 			case !ok:
 				s.refuse(ctx, r.RequestID, CodeInternal, "unexpected reply")
 			case out.ErrorCode != "":
-				s.refuse(ctx, r.RequestID, out.ErrorCode, readErrorText(out.ErrorCode))
+				s.refuse(ctx, r.RequestID, out.ErrorCode, readRefusal.text(out.ErrorCode))
 			default:
 				s.emit(ctx, &ReadMarked{RequestID: r.RequestID, ConversationID: r.ConversationID, LastReadSeq: out.LastReadSeq})
 			}
@@ -78,26 +78,11 @@ func (s *session) requestGrain(ctx actor.Context, conv string, pid *actor.PID, r
 	ctx.ReenterAfter(f, func(res any, err error) {
 		if err != nil {
 			s.forgetGrain(conv, pid)
-			s.refuse(ctx, reqID, CodeUnavailable, "outcome unknown; retry")
+			s.refuse(ctx, reqID, CodeUnavailable, "outcome unknown; retry (sends and events: with the same clientMsgId)")
 			return
 		}
 		done(res)
 	})
-}
-
-func readErrorText(code string) string {
-	switch code {
-	case CodeForbidden:
-		return "not a member of this conversation"
-	case CodeNotFound:
-		return "conversation not found"
-	case CodeInvalid:
-		return "seq must be between 0 and the conversation's last seq"
-	case CodeUnavailable:
-		return "store unavailable; retry"
-	default:
-		return "request failed"
-	}
 }
 
 // onTyping forwards a typing signal to the conversation's grain, which
@@ -144,25 +129,10 @@ func (s *session) onEvent(ctx actor.Context, r *ClientEvent) {
 			case !ok:
 				s.refuse(ctx, r.RequestID, CodeInternal, "unexpected reply")
 			case out.ErrorCode != "":
-				s.refuse(ctx, r.RequestID, out.ErrorCode, eventErrorText(out.ErrorCode))
+				s.refuse(ctx, r.RequestID, out.ErrorCode, eventRefusal.text(out.ErrorCode))
 			default:
 				s.emit(ctx, &Ack{RequestID: r.RequestID, Msg: out.Message, Duplicate: out.Duplicate})
 			}
 		})
 	})
-}
-
-func eventErrorText(code string) string {
-	switch code {
-	case CodeForbidden:
-		return "not allowed on this message"
-	case CodeNotFound:
-		return "no such message (or it was deleted)"
-	case CodeInvalid:
-		return "invalid request"
-	case CodeUnavailable:
-		return "store unavailable; retry with the same clientMsgId"
-	default:
-		return "request failed"
-	}
 }

@@ -108,44 +108,58 @@ func (s *session) forgetGrain(conv string, pid *actor.PID) {
 	}
 }
 
-// request sends one PostMessage and resumes when the grain answers, without
-// blocking the mailbox.
+// request sends one PostMessage and acknowledges the stored message when
+// the grain answers, without blocking the mailbox.
 func (s *session) request(ctx actor.Context, pid *actor.PID, r *ClientSend) {
 	post := &PostMessage{SenderId: s.userID, ClientMsgId: r.ClientMsgID, Body: r.Body, Attachments: r.Attachments}
 	start := s.deps.Now()
-	f := ctx.RequestFuture(pid, post, s.deps.Config.RequestTimeout)
-	ctx.ReenterAfter(f, func(res any, err error) {
+	s.requestGrain(ctx, r.ConversationID, pid, r.RequestID, post, func(res any) {
 		out, ok := res.(*PostMessageResult)
-		if err != nil || !ok {
-			// Timeout or dead grain: the outcome is unknown. Forget the PID so
-			// the next send looks the grain up again.
-			s.forgetGrain(r.ConversationID, pid)
-			s.refuse(ctx, r.RequestID, CodeUnavailable, "outcome unknown; retry with the same clientMsgId")
-			return
+		switch {
+		case !ok:
+			s.refuse(ctx, r.RequestID, CodeInternal, "unexpected reply")
+		case out.ErrorCode != "":
+			s.refuse(ctx, r.RequestID, out.ErrorCode, postRefusal.text(out.ErrorCode))
+		default:
+			s.deps.Metrics.AckLatency.Observe(s.deps.Now().Sub(start).Seconds())
+			s.emit(ctx, &Ack{RequestID: r.RequestID, Msg: out.Message, Duplicate: out.Duplicate})
 		}
-		if out.ErrorCode != "" {
-			s.refuse(ctx, r.RequestID, out.ErrorCode, postErrorText(out.ErrorCode))
-			return
-		}
-		s.deps.Metrics.AckLatency.Observe(s.deps.Now().Sub(start).Seconds())
-		s.emit(ctx, &Ack{RequestID: r.RequestID, Msg: out.Message, Duplicate: out.Duplicate})
 	})
 }
 
-func postErrorText(code string) string {
+// refusalTexts is the client-facing text of each error code a grain answers one
+// kind of request with (the codes are the closed set; the texts are fixed).
+type refusalTexts struct {
+	forbidden, notFound, invalid, unavailable string
+}
+
+func (r refusalTexts) text(code string) string {
 	switch code {
 	case CodeForbidden:
-		return "not a member of this conversation"
+		return r.forbidden
 	case CodeNotFound:
-		return "conversation not found"
+		return r.notFound
 	case CodeInvalid:
-		return "invalid message"
+		return r.invalid
 	case CodeUnavailable:
-		return "store unavailable; retry with the same clientMsgId"
+		return r.unavailable
 	default:
 		return "request failed"
 	}
 }
+
+// The refusal texts of sends, edits/deletes/reactions and read markers.
+var (
+	postRefusal = refusalTexts{
+		forbidden: "not a member of this conversation", notFound: "conversation not found",
+		invalid: "invalid message", unavailable: "store unavailable; retry with the same clientMsgId"}
+	eventRefusal = refusalTexts{
+		forbidden: "not allowed on this message", notFound: "no such message (or it was deleted)",
+		invalid: "invalid request", unavailable: "store unavailable; retry with the same clientMsgId"}
+	readRefusal = refusalTexts{
+		forbidden: "not a member of this conversation", notFound: "conversation not found",
+		invalid: "seq must be between 0 and the conversation's last seq", unavailable: "store unavailable; retry"}
+)
 
 // onSync replays what the client missed. Messages in (low, last] were sent
 // on this connection already; a sync below low replays up to SyncLimit of
