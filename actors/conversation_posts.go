@@ -99,25 +99,34 @@ func (g *conversation) onCommitDone(ctx actor.Context, d *commitDone) {
 	if d.applyErr != nil {
 		g.log.Warn("event stored but not applied to its target", "err", d.applyErr)
 	}
+	// Metrics are counted before any ack leaves, so a client that reads
+	// /metrics after its ack sees its own message counted.
 	posted := &MessagesPosted{}
+	acks := make([]*ChatMessage, len(r.outcomes))
+	for i, o := range r.outcomes {
+		if o.code != "" {
+			continue
+		}
+		acks[i] = toChatMessage(o.msg)
+		if !o.duplicate {
+			posted.Messages = append(posted.Messages, acks[i])
+		}
+	}
+	n := len(posted.Messages)
+	if n > 0 {
+		g.deps.Metrics.MessagesPersisted.Add(float64(n))
+		g.deps.Metrics.BatchSize.Observe(float64(n))
+		g.deps.Metrics.PersistLatency.Observe(r.elapsed.Seconds())
+	}
 	for i, o := range r.outcomes {
 		op := d.ops[i]
 		if o.code != "" {
 			g.replyError(ctx, op, o.code)
-			continue
-		}
-		cm := toChatMessage(o.msg)
-		if op.sender != nil {
-			ctx.Send(op.sender, &PostMessageResult{Message: cm, Duplicate: o.duplicate})
-		}
-		if !o.duplicate {
-			posted.Messages = append(posted.Messages, cm)
+		} else if op.sender != nil {
+			ctx.Send(op.sender, &PostMessageResult{Message: acks[i], Duplicate: o.duplicate})
 		}
 	}
-	if n := len(posted.Messages); n > 0 {
-		g.deps.Metrics.MessagesPersisted.Add(float64(n))
-		g.deps.Metrics.BatchSize.Observe(float64(n))
-		g.deps.Metrics.PersistLatency.Observe(r.elapsed.Seconds())
+	if n > 0 {
 		g.broadcast(ctx, posted)
 		g.findMentions(ctx, posted.Messages)
 	}
