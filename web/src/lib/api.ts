@@ -1,5 +1,5 @@
 // REST: accounts, conversations, messages, and the access token (docs/protocol.md).
-import { ChatError, type Conversation, type ErrorCode, type Listener, type Message, type Session, type User } from './protocol';
+import { ChatError, type Conversation, type ErrorCode, type Listener, type Message, type Presence, type Session, type UploadInfo, type User } from './protocol';
 
 /** Where the socket gets its access token from; Api implements it. */
 export interface TokenSource {
@@ -15,7 +15,28 @@ export interface ApiOptions {
   /** Prefix of every REST path; '' for the page's own origin. */
   baseUrl?: string;
   fetch?: typeof fetch;
+  /** Sends a multipart body reporting progress; default XMLHttpRequest where there is one, else fetch. */
+  transfer?: Transfer;
   now?: () => number;
+}
+
+/** A request with a body whose upload progress is reported (fetch cannot). */
+export type Transfer = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: FormData; onProgress?: (fraction: number) => void; signal?: AbortSignal },
+) => Promise<Response>;
+
+/** A file fetched with the bearer token (downloads need it: no cookie, no token in URLs). */
+export interface Download {
+  blob: Blob;
+  contentType: string;
+  /** The file name from Content-Disposition ('' when none). */
+  name: string;
+}
+
+export interface UploadOptions {
+  onProgress?: (fraction: number) => void;
+  signal?: AbortSignal;
 }
 
 interface HeldToken {
@@ -33,6 +54,7 @@ interface HeldToken {
 export class Api implements TokenSource {
   private readonly base: string;
   private readonly fetchFn: typeof fetch;
+  private readonly transfer: Transfer;
   private readonly now: () => number;
   private held: HeldToken | null = null;
   private refreshing: Promise<Session> | null = null;
@@ -42,6 +64,7 @@ export class Api implements TokenSource {
   constructor(opts: ApiOptions = {}) {
     this.base = opts.baseUrl ?? '';
     this.fetchFn = opts.fetch ?? ((...a) => globalThis.fetch(...a));
+    this.transfer = opts.transfer ?? (typeof XMLHttpRequest === 'function' && !opts.fetch ? xhrTransfer : fetchTransfer(this.fetchFn));
     this.now = opts.now ?? Date.now;
   }
 
@@ -151,6 +174,64 @@ export class Api implements TokenSource {
     return r.lastReadSeq;
   }
 
+  // --- presence
+
+  /** Presence of up to 50 users you share a conversation with (others are left out). */
+  async presence(ids: string[]): Promise<Presence[]> {
+    if (!ids.length) return [];
+    const r = await this.request<{ presence: Presence[] }>('GET', `/api/presence?ids=${ids.map(encodeURIComponent).join(',')}`);
+    return r.presence ?? [];
+  }
+
+  // --- files and avatars
+
+  /** Stores a file for a message (multipart part `file`); the server checks its type and size. */
+  async upload(file: Blob, name: string, opts: UploadOptions = {}): Promise<UploadInfo> {
+    const r = await this.multipart<{ upload: UploadInfo }>('POST', '/api/uploads', file, name, opts);
+    return r.upload;
+  }
+
+  /** Sets the signed-in user's avatar (an image). */
+  async setAvatar(file: Blob, name: string, opts: UploadOptions = {}): Promise<UploadInfo> {
+    const r = await this.multipart<{ avatar: UploadInfo }>('PUT', '/api/me/avatar', file, name, opts);
+    return r.avatar;
+  }
+
+  /** GET of a file (an upload or an avatar) with the bearer token, as a Blob. */
+  async download(path: string, revalidate = false): Promise<Download> {
+    const res = await this.authorized((token) =>
+      this.fetchOrFail(this.base + path, {
+        method: 'GET',
+        headers: { Authorization: `Bearer ${token}` },
+        credentials: 'same-origin',
+        // Avatars change under the same URL: ask the server again rather than the HTTP cache.
+        cache: revalidate ? 'no-cache' : 'default',
+      }),
+    );
+    if (!res.ok) return this.parse<never>(res);
+    const blob = await res.blob();
+    return { blob, contentType: res.headers.get('Content-Type') ?? blob.type, name: dispositionName(res.headers.get('Content-Disposition')) };
+  }
+
+  /** What a message's attachment is (HEAD: type, size and name), without downloading it. */
+  async uploadInfo(id: string): Promise<UploadInfo> {
+    const res = await this.authorized((token) =>
+      this.fetchOrFail(`${this.base}/api/uploads/${encodeURIComponent(id)}`, {
+        method: 'HEAD',
+        headers: { Authorization: `Bearer ${token}` },
+        credentials: 'same-origin',
+      }),
+    );
+    if (!res.ok) return this.parse<never>(res);
+    return {
+      id,
+      contentType: res.headers.get('Content-Type') ?? 'application/octet-stream',
+      name: dispositionName(res.headers.get('Content-Disposition')),
+      size: Number(res.headers.get('Content-Length') ?? 0),
+      createdAt: '',
+    };
+  }
+
   // --- TokenSource
 
   async accessToken(): Promise<string> {
@@ -206,14 +287,39 @@ export class Api implements TokenSource {
   }
 
   private async request<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
-    const res = await this.send(method, path, body, auth ? await this.accessToken() : null);
-    if (res.status === 401 && auth) {
-      // The token may have expired in flight or been revoked: refresh once.
-      this.held = null;
-      const token = await this.accessToken();
-      return this.parse<T>(await this.send(method, path, body, token));
-    }
+    if (!auth) return this.parse<T>(await this.send(method, path, body, null));
+    return this.parse<T>(await this.authorized((token) => this.send(method, path, body, token)));
+  }
+
+  /** Calls send with the access token; on 401 (expired in flight, or revoked) refreshes once and calls it again. */
+  private async authorized(send: (token: string) => Promise<Response>): Promise<Response> {
+    const res = await send(await this.accessToken());
+    if (res.status !== 401) return res;
+    this.held = null;
+    return send(await this.accessToken());
+  }
+
+  private async multipart<T>(method: string, path: string, file: Blob, name: string, opts: UploadOptions): Promise<T> {
+    const res = await this.authorized((token) => {
+      const body = new FormData();
+      body.append('file', file, name);
+      return this.transfer(this.base + path, {
+        method,
+        headers: { Accept: 'application/json', Authorization: `Bearer ${token}` },
+        body,
+        onProgress: opts.onProgress,
+        signal: opts.signal,
+      });
+    });
     return this.parse<T>(res);
+  }
+
+  private async fetchOrFail(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await this.fetchFn(url, init);
+    } catch {
+      throw new ChatError('network', 'The server cannot be reached.');
+    }
   }
 
   private async send(method: string, path: string, body: unknown, token: string | null): Promise<Response> {
@@ -250,6 +356,58 @@ export class Api implements TokenSource {
     }
     return data as T;
   }
+}
+
+/** Multipart through fetch: no progress events, only the end. */
+function fetchTransfer(fetchFn: typeof fetch): Transfer {
+  return async (url, init) => {
+    try {
+      const res = await fetchFn(url, { method: init.method, headers: init.headers, body: init.body, credentials: 'same-origin', signal: init.signal });
+      init.onProgress?.(1);
+      return res;
+    } catch {
+      throw new ChatError('network', init.signal?.aborted ? 'Cancelled.' : 'The server cannot be reached.');
+    }
+  };
+}
+
+/** Multipart through XMLHttpRequest, for upload progress. */
+const xhrTransfer: Transfer = (url, init) =>
+  new Promise<Response>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(init.method, url);
+    for (const [k, v] of Object.entries(init.headers)) xhr.setRequestHeader(k, v);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && e.total > 0) init.onProgress?.(e.loaded / e.total);
+    };
+    xhr.onload = () => {
+      const noBody = xhr.status === 204 || xhr.status === 205 || xhr.status === 304;
+      resolve(new Response(noBody ? null : xhr.responseText, { status: xhr.status, headers: { 'Content-Type': xhr.getResponseHeader('Content-Type') ?? '' } }));
+    };
+    xhr.onerror = () => reject(new ChatError('network', 'The server cannot be reached.'));
+    xhr.onabort = () => reject(new ChatError('network', 'Cancelled.'));
+    if (init.signal) {
+      if (init.signal.aborted) return reject(new ChatError('network', 'Cancelled.'));
+      init.signal.addEventListener('abort', () => xhr.abort(), { once: true });
+    }
+    xhr.send(init.body);
+  });
+
+/** The file name of a Content-Disposition header (RFC 6266: filename* wins over filename), or ''. */
+export function dispositionName(header: string | null): string {
+  if (!header) return '';
+  const ext = /filename\*\s*=\s*([^']*)'[^']*'([^;]+)/i.exec(header);
+  if (ext) {
+    try {
+      return decodeURIComponent(ext[2].trim());
+    } catch {
+      // fall through to the plain name
+    }
+  }
+  const quoted = /filename\s*=\s*"((?:[^"\\]|\\.)*)"/i.exec(header);
+  if (quoted) return quoted[1].replace(/\\(.)/g, '$1');
+  const bare = /filename\s*=\s*([^;\s]+)/i.exec(header);
+  return bare ? bare[1] : '';
 }
 
 function httpCode(status: number): ErrorCode {

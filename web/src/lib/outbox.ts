@@ -1,14 +1,16 @@
-// Send/ack bookkeeping of the live WebSocket: every send waits here until it
-// is acknowledged, refused or times out. While the connection is down it
-// waits; a send whose outcome a disconnect made unknown (or the server could
-// not take yet) is sent again with the same clientMsgId.
+// Send/ack bookkeeping of the live WebSocket: every sequenced request (send,
+// edit, delete, react, unreact) waits here until it is acknowledged, refused
+// or times out. While the connection is down it waits; a request whose
+// outcome a disconnect made unknown (or the server could not take yet) is sent
+// again with the same clientMsgId.
 import { backoffDelay, ChatError, type Ack } from './protocol';
 
 interface OutboxEntry {
   key: string;
   conversationId: string;
-  body: string;
   clientMsgId: string;
+  /** The request's own fields: type and payload (id, conversationId and clientMsgId are added). */
+  frame: Record<string, unknown>;
   promise: Promise<Ack>;
   resolve: (a: Ack) => void;
   reject: (e: ChatError) => void;
@@ -42,7 +44,8 @@ export class Outbox {
     private readonly link: OutboxLink,
   ) {}
 
-  send(conversationId: string, body: string, clientMsgId: string): Promise<Ack> {
+  /** Queues a sequenced request; a second call with the same (conversationId, clientMsgId) shares the first. */
+  send(conversationId: string, clientMsgId: string, frame: Record<string, unknown>): Promise<Ack> {
     const key = `${conversationId}\u0000${clientMsgId}`;
     const existing = this.entries.get(key);
     if (existing) return existing.promise;
@@ -55,8 +58,8 @@ export class Outbox {
     const entry: OutboxEntry = {
       key,
       conversationId,
-      body,
       clientMsgId,
+      frame,
       promise,
       resolve,
       reject,
@@ -118,7 +121,7 @@ export class Outbox {
     const id = this.link.nextId();
     e.requestId = id;
     this.byRequest.set(id, e);
-    this.link.write({ type: 'send', id, conversationId: e.conversationId, clientMsgId: e.clientMsgId, body: e.body });
+    this.link.write({ ...e.frame, id, conversationId: e.conversationId, clientMsgId: e.clientMsgId });
   }
 
   private finish(e: OutboxEntry, ack: Ack | null, err: ChatError | null): void {

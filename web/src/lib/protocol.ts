@@ -120,6 +120,41 @@ export interface MembershipEvent {
   lastSeq: number;
 }
 
+/** A user's presence: online while one of their sockets is open on any node. */
+export interface Presence {
+  userId: string;
+  status: 'online' | 'offline';
+  /** When the user last went offline (absent if never seen). */
+  lastSeen?: string;
+}
+
+/** A stored file (POST /api/uploads, PUT /api/me/avatar). */
+export interface UploadInfo {
+  id: string;
+  contentType: string;
+  name: string;
+  size: number;
+  createdAt: string;
+}
+
+/** The content types the server accepts for uploads (it sniffs them; avatars: the images only). */
+export const IMAGE_TYPES: readonly string[] = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
+export const UPLOAD_TYPES: readonly string[] = [...IMAGE_TYPES, 'application/pdf', 'text/plain'];
+/** The server's default upload limit (chatd --max-upload-bytes). */
+export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+/** At most this many attachments per message. */
+export const MAX_ATTACHMENTS = 10;
+
+export function isImageType(contentType: string): boolean {
+  return IMAGE_TYPES.includes(contentType.split(';')[0].trim().toLowerCase());
+}
+
+/** A sequenced change to a chat message: edit, delete, react or unreact (acknowledged like a send). */
+export type EventRequest =
+  | { type: 'edit'; targetSeq: number; body: string }
+  | { type: 'delete'; targetSeq: number }
+  | { type: 'react' | 'unreact'; targetSeq: number; emoji: string };
+
 /** The closed set of protocol error codes, plus client-side ones. */
 export type ErrorCode =
   | 'unauthorized'

@@ -12,6 +12,7 @@ import {
   ChatError,
   type Ack,
   type ErrorCode,
+  type EventRequest,
   type HistoryPage,
   type Listener,
   type Message,
@@ -138,9 +139,19 @@ export class ChatSocket {
    * connection is down the send waits, and a send whose outcome a disconnect
    * made unknown is sent again with the same clientMsgId.
    */
-  send(conversationId: string, body: string, clientMsgId: string): Promise<Ack> {
+  send(conversationId: string, body: string, clientMsgId: string, attachments?: string[]): Promise<Ack> {
     this.typingThrottle.cancel(conversationId); // the message ends the typing
-    return this.outbox.send(conversationId, body, clientMsgId);
+    const frame: Record<string, unknown> = { type: 'send', body };
+    if (attachments?.length) frame.attachments = attachments;
+    return this.outbox.send(conversationId, clientMsgId, frame);
+  }
+
+  /**
+   * Edits, deletes or reacts to a chat message: sequenced, acknowledged and
+   * retried like a send (the same clientMsgId on every attempt).
+   */
+  event(conversationId: string, clientMsgId: string, ev: EventRequest): Promise<Ack> {
+    return this.outbox.send(conversationId, clientMsgId, { ...ev });
   }
 
   /** Asks for every message after afterSeq; resolves on `synced` (also emitted as an event). */
@@ -368,6 +379,13 @@ export class ChatSocket {
         break;
       case 'typing':
         this.emit('typing', { conversationId: String(f.conversationId), userId: String(f.userId) });
+        break;
+      case 'presence':
+        this.emit('presence', {
+          userId: String(f.userId),
+          status: f.status === 'online' ? 'online' : 'offline',
+          ...(typeof f.lastSeen === 'string' ? { lastSeen: f.lastSeen } : {}),
+        });
         break;
       case 'synced': {
         const r: SyncResult = {

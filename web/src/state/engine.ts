@@ -1,6 +1,7 @@
 // The engine wires the REST Api and the ChatSocket to the store, and runs the
 // asynchronous work the screens ask for (open a conversation, load older
-// pages, mark read, manage members).
+// pages, mark read, manage members, upload files, set the avatar, presence),
+// and holds the object URLs of avatars and attachments (lib/media.ts).
 import {
   Api,
   ChatError,
@@ -9,14 +10,19 @@ import {
   type Conversation,
   type Message,
   type MembershipEvent,
+  type UploadInfo,
+  type UploadOptions,
   type WebSocketFactory,
 } from '../lib/client';
+import { BlobCache } from '../lib/media';
 import { isNotice, type ChatStore } from './store';
 
 /** Events after which a conversation's member list has changed. */
 const MEMBERSHIP_KINDS: ReadonlySet<string> = new Set(['join', 'leave', 'remove', 'role']);
 
 export const PAGE_SIZE = 50;
+/** GET /api/presence takes at most this many ids. */
+const PRESENCE_BATCH = 50;
 /** How long "typing" shows without a renewal (docs/protocol.md: about 5 s). */
 export const TYPING_SHOWN_MS = 5_000;
 
@@ -34,6 +40,11 @@ export class ChatEngine {
   readonly api: Api;
   readonly store: ChatStore;
   readonly socket: ChatSocket;
+  /** Avatars by user id (the server has no "avatar changed" event: a shown one is asked again after 10 min, a missing one after 1). */
+  readonly avatars: BlobCache;
+  /** Attachment files by upload id (images shown inline). */
+  readonly files: BlobCache;
+  private readonly uploadInfos = new Map<string, Promise<UploadInfo>>();
   private readonly onSignedOut: () => void;
   private readyCount = 0;
   private readonly fetching = new Map<string, Promise<void>>();
@@ -59,10 +70,27 @@ export class ChatEngine {
       connect: o.connect,
       resumeCursors: () => this.store.getState().beginResume(),
     });
+    this.avatars = new BlobCache({
+      load: (userId) =>
+        this.api.download(`/api/users/${encodeURIComponent(userId)}/avatar`, true).then(
+          (d) => d.blob,
+          (e: unknown) => {
+            if (e instanceof ChatError && e.code === 'not_found') return null;
+            throw e;
+          },
+        ),
+      ttlMs: { ready: 10 * 60_000, missing: 60_000, error: 30_000 },
+      maxIdle: 200,
+    });
+    this.files = new BlobCache({
+      load: (id) => this.api.download(`/api/uploads/${encodeURIComponent(id)}`).then((d) => d.blob),
+      maxIdle: 30,
+    });
     const st = () => this.store.getState();
     st().setStatus('connecting');
     st().setTransport({
-      send: (c, body, id) => this.socket.send(c, body, id),
+      send: (c, body, id, attachments) => this.socket.send(c, body, id, attachments),
+      event: (c, id, ev) => this.socket.event(c, id, ev),
       requestSync: (c, after) => {
         this.socket.sync(c, after).catch(() => this.store.getState().syncFailed(c));
       },
@@ -84,6 +112,7 @@ export class ChatEngine {
         st().applyReceipt(r);
       }),
       s.on('typing', (t) => this.onTyping(t.conversationId, t.userId)),
+      s.on('presence', (p) => st().applyPresence(p)),
       s.on('ready', () => this.onReady()),
       s.on('unauthorized', () => this.signOutLocally()),
       this.store.subscribe(() => this.maybeMarkRead()),
@@ -126,6 +155,8 @@ export class ChatEngine {
     if (this.readTimer) clearTimeout(this.readTimer);
     if (this.typingTimer) clearTimeout(this.typingTimer);
     this.store.getState().setTransport(null);
+    this.avatars.clear();
+    this.files.clear();
   }
 
   async refreshList(): Promise<void> {
@@ -183,8 +214,86 @@ export class ChatEngine {
     }
   }
 
-  send(conversationId: string, body: string): string {
-    return this.store.getState().sendMessage(conversationId, body);
+  send(conversationId: string, body: string, attachments?: UploadInfo[]): string {
+    return this.store.getState().sendMessage(conversationId, body, attachments);
+  }
+
+  editMessage(conversationId: string, seq: number, body: string): Promise<void> {
+    return this.store.getState().editMessage(conversationId, seq, body);
+  }
+
+  deleteMessage(conversationId: string, seq: number): Promise<void> {
+    return this.store.getState().deleteMessage(conversationId, seq);
+  }
+
+  toggleReaction(conversationId: string, seq: number, emoji: string): Promise<void> {
+    return this.store.getState().toggleReaction(conversationId, seq, emoji);
+  }
+
+  // --- files, avatars, presence
+
+  /** Uploads a file for a message; the store learns what it is. */
+  async upload(file: File, opts: UploadOptions = {}): Promise<UploadInfo> {
+    const info = await this.api.upload(file, file.name, opts);
+    this.store.getState().addUploads([info]);
+    return info;
+  }
+
+  /** What an attachment is (HEAD, once per id), unless the store knows already. */
+  uploadInfo(id: string): Promise<UploadInfo> {
+    const known = this.store.getState().uploads[id];
+    if (known) return Promise.resolve(known);
+    let p = this.uploadInfos.get(id);
+    if (!p) {
+      p = this.api.uploadInfo(id).then((info) => {
+        this.store.getState().addUploads([info]);
+        return info;
+      });
+      p.catch(() => this.uploadInfos.delete(id)); // asked again next time
+      this.uploadInfos.set(id, p);
+    }
+    return p;
+  }
+
+  /** Saves an attachment to disk: fetched with the token, handed to the browser as an object URL. */
+  async downloadFile(id: string, name: string): Promise<void> {
+    const d = await this.api.download(`/api/uploads/${encodeURIComponent(id)}`);
+    const url = URL.createObjectURL(d.blob);
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name || d.name || 'file';
+    a.rel = 'noopener';
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  }
+
+  /** Sets my avatar, then shows the stored one everywhere. */
+  async setAvatar(file: File, opts: UploadOptions = {}): Promise<void> {
+    await this.api.setAvatar(file, file.name, opts);
+    const me = this.store.getState().me;
+    if (me) await this.avatars.refresh(me.id);
+  }
+
+  /** Asks for the presence of users (the server answers for those sharing a conversation with me). */
+  async loadPresence(ids: Iterable<string>): Promise<void> {
+    const me = this.store.getState().me?.id;
+    const list = [...new Set(ids)].filter((id) => id && id !== me);
+    for (let i = 0; i < list.length; i += PRESENCE_BATCH) {
+      const askedAt = Date.now();
+      try {
+        this.store.getState().setPresence(await this.api.presence(list.slice(i, i + PRESENCE_BATCH)), askedAt);
+      } catch {
+        // shown as unknown; asked again after the next reconnect
+      }
+    }
+  }
+
+  /** The peers of every DM (their dots in the conversation list). */
+  private loadPeersPresence(): Promise<void> {
+    const peers = Object.values(this.store.getState().conversations).flatMap((c) => (c.peerId ? [c.peerId] : []));
+    return this.loadPresence(peers);
   }
 
   /** The user is typing in a conversation (throttled by the socket). */
@@ -207,6 +316,7 @@ export class ChatEngine {
     const c = await this.api.createDirect(username);
     this.learnt.add(c.id);
     this.store.getState().upsertConversation(c);
+    if (c.peer) void this.loadPresence([c.peer.id]);
     return c.id;
   }
 
@@ -238,9 +348,15 @@ export class ChatEngine {
 
   private onReady(): void {
     this.readyCount++;
+    // Presence is asked after ready, so the live events that follow are newer than the snapshot.
     if (this.readyCount > 1 || !this.store.getState().listLoaded) {
       // Memberships may have changed while we were away.
-      this.refreshList().catch(() => {});
+      this.refreshList().then(
+        () => this.loadPeersPresence(),
+        () => {},
+      );
+    } else {
+      void this.loadPeersPresence();
     }
   }
 
@@ -332,7 +448,9 @@ export class ChatEngine {
       .conversation(id)
       .then((c: Conversation) => {
         this.learnt.add(c.id);
+        const known = this.store.getState().conversations[c.id];
         this.store.getState().upsertConversation(c, cursorSeq);
+        if (!known && c.peer) void this.loadPresence([c.peer.id]); // a DM new to the list
       })
       .catch((e) => {
         if (e instanceof ChatError && (e.code === 'forbidden' || e.code === 'not_found')) {

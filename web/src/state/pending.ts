@@ -5,7 +5,7 @@
 import type { StoreApi } from 'zustand/vanilla';
 import { ChatError, type Message } from '../lib/client';
 import { insertMessages, maxIso } from './timeline';
-import type { ChatActions, ChatState } from './types';
+import type { ChatActions, ChatState, PendingMessage } from './types';
 
 type SendActions = Pick<ChatActions, 'sendMessage' | 'retryMessage' | 'discardMessage' | 'ackSend' | 'failSend'>;
 
@@ -24,20 +24,24 @@ export function sendActions(
       s.failSend(clientMsgId, new ChatError('disconnected', 'Not connected.'));
       return;
     }
-    s.transport.send(p.conversationId, p.body, clientMsgId).then(
+    const files = p.attachments?.map((a) => a.id);
+    s.transport.send(p.conversationId, p.body, clientMsgId, files?.length ? files : undefined).then(
       (ack) => get().ackSend(clientMsgId, ack),
       (err) => get().failSend(clientMsgId, err),
     );
   };
 
   return {
-    sendMessage: (conversationId, body) => {
+    sendMessage: (conversationId, body, attachments = []) => {
       const clientMsgId = newId();
       const createdAt = new Date(now()).toISOString();
       set((s) => {
         const c = s.conversations[conversationId];
+        const p: PendingMessage = { clientMsgId, conversationId, body, createdAt, status: 'sending' };
+        if (attachments.length) p.attachments = attachments;
         return {
-          pending: { ...s.pending, [clientMsgId]: { clientMsgId, conversationId, body, createdAt, status: 'sending' } },
+          pending: { ...s.pending, [clientMsgId]: p },
+          uploads: attachments.length ? { ...s.uploads, ...Object.fromEntries(attachments.map((a) => [a.id, a])) } : s.uploads,
           conversations: c ? { ...s.conversations, [conversationId]: { ...c, activity: maxIso(c.activity, createdAt) } } : s.conversations,
         };
       });
@@ -73,6 +77,7 @@ export function sendActions(
           createdAt: ack.createdAt,
           kind: 'message',
         };
+        if (p.attachments?.length) m.attachments = p.attachments.map((a) => a.id);
         return insertMessages(s, ack.conversationId, [m]);
       }),
 
@@ -92,6 +97,8 @@ function describeSendError(e: ChatError): string {
       return 'Too long to send.';
     case 'forbidden':
       return 'You can no longer post here.';
+    case 'not_found':
+      return 'An attachment is gone. Remove it and send again.';
     case 'rate_limited':
       return 'Slow down, then retry.';
     case 'timeout':

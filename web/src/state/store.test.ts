@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ChatError, ChatSocket, type Ack, type Conversation, type Message, type MessageKind } from '../lib/client';
+import { ChatError, ChatSocket, type Ack, type Conversation, type EventRequest, type Message, type MessageKind } from '../lib/client';
 import { flush, fixedTokens, msg, socketFactory } from '../test/fakes';
 import { createChatStore, noticeText, pendingOf, sortedConversations, type ChatStore, type Transport } from './store';
 
@@ -22,14 +22,17 @@ function conv(id: string, lastSeq = 0, over: Partial<Conversation> = {}): Conver
 
 /** A transport whose sends the test settles by hand. */
 function manualTransport() {
-  const sends: { conversationId: string; body: string; clientMsgId: string; resolve: (a: Ack) => void; reject: (e: unknown) => void }[] = [];
+  type Settle = { resolve: (a: Ack) => void; reject: (e: unknown) => void };
+  const sends: ({ conversationId: string; body: string; clientMsgId: string; attachments?: string[] } & Settle)[] = [];
+  const events: ({ conversationId: string; clientMsgId: string; ev: EventRequest } & Settle)[] = [];
   const syncs: [string, number][] = [];
   const t: Transport = {
-    send: (conversationId, body, clientMsgId) =>
-      new Promise<Ack>((resolve, reject) => sends.push({ conversationId, body, clientMsgId, resolve, reject })),
+    send: (conversationId, body, clientMsgId, attachments) =>
+      new Promise<Ack>((resolve, reject) => sends.push({ conversationId, body, clientMsgId, attachments, resolve, reject })),
+    event: (conversationId, clientMsgId, ev) => new Promise<Ack>((resolve, reject) => events.push({ conversationId, clientMsgId, ev, resolve, reject })),
     requestSync: (c, after) => void syncs.push([c, after]),
   };
-  return { t, sends, syncs };
+  return { t, sends, events, syncs };
 }
 
 function ackFor(s: { conversationId: string; clientMsgId: string }, seq: number, duplicate = false): Ack {
@@ -404,6 +407,7 @@ describe('store + ChatSocket', () => {
     });
     st().setTransport({
       send: (c, b, id) => sock.send(c, b, id),
+      event: (c, id, ev) => sock.event(c, id, ev),
       requestSync: (c, a) => void sock.sync(c, a).catch(() => st().syncFailed(c)),
     });
     sock.on('message', (m) => st().receiveMessage(m));

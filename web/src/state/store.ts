@@ -14,12 +14,16 @@
 //   types.ts          the state, actions and transport types
 //   timeline.ts       message/timeline reducers for sequenced events
 //   conversations.ts  conversation-list state (merging snapshots, unread)
-//   pending.ts        pending-send reconciliation (send, retry, ack, fail)
+//   pending.ts        pending-send reconciliation (send, retry, ack, fail), attachments included
+//   events.ts         edits, deletes and reactions made here (applied on their ack)
+//   presence.ts       who is online (REST snapshots and live events, newest wins)
 //   selectors.ts      derived views for the UI
 import { createStore } from 'zustand/vanilla';
 import { applySynced, newId as makeId, trackSeq, type Message, type User } from '../lib/client';
 import { mergeMeta, readLocally, unreadAfter } from './conversations';
+import { eventActions } from './events';
 import { sendActions } from './pending';
+import { mergePresence } from './presence';
 import { insertMessages } from './timeline';
 import type { ChatData, ChatState, ChatStore, ConversationMeta, HistoryState, StoreOptions } from './types';
 
@@ -32,9 +36,12 @@ export type {
   HistoryState,
   PendingMessage,
   PendingStatus,
+  PresenceState,
   StoreOptions,
   Transport,
 } from './types';
+export { reactionChips, reactionKey, type ReactionChip } from './events';
+export { presenceText } from './presence';
 export { applyEvent, isNotice, NOTICE_KINDS } from './timeline';
 export { conversationTitle, noticeText, pendingOf, sortedConversations, userName } from './selectors';
 
@@ -52,6 +59,9 @@ function emptyData(me: User | null = null): ChatData {
     syncing: {},
     history: {},
     typing: {},
+    presence: {},
+    uploads: {},
+    reacting: {},
     activeId: null,
     visible: true,
     listLoaded: false,
@@ -264,7 +274,15 @@ export function createChatStore(opts: StoreOptions = {}): ChatStore {
           return changed ? { typing } : {};
         }),
 
+      setPresence: (list, askedAt) => set((s) => mergePresence(s, list, askedAt)),
+      applyPresence: (p) => set((s) => mergePresence(s, [p], now())),
+
+      addUploads: (list) => {
+        if (list.length) set((s) => ({ uploads: { ...s.uploads, ...Object.fromEntries(list.map((u) => [u.id, u])) } }));
+      },
+
       ...sendActions(set, get, newId, now),
+      ...eventActions(set, get, newId),
     };
   });
 }

@@ -1,7 +1,7 @@
 // The store's shape: normalized chat data, the actions on it, and the
 // transport it reaches the server through (see store.ts).
 import type { StoreApi } from 'zustand/vanilla';
-import type { Ack, Conversation, Member, Message, ReceiptEvent, Role, SeqCursor, SocketStatus, SyncResult, User } from '../lib/client';
+import type { Ack, Conversation, EventRequest, Member, Message, Presence, ReceiptEvent, Role, SeqCursor, SocketStatus, SyncResult, UploadInfo, User } from '../lib/client';
 
 export type PendingStatus = 'sending' | 'failed';
 
@@ -13,6 +13,14 @@ export interface PendingMessage {
   createdAt: string;
   status: PendingStatus;
   error?: string;
+  /** Files uploaded for it (sent as their ids; the same ids on every retry). */
+  attachments?: UploadInfo[];
+}
+
+/** A user's presence as last heard. */
+export interface PresenceState extends Presence {
+  /** When (local ms) it was true: a live event's arrival, or when a REST snapshot was asked for. */
+  at: number;
 }
 
 export interface ConversationMeta {
@@ -43,7 +51,9 @@ export interface HistoryState {
 
 /** How the store reaches the server; the engine wires it to a ChatSocket. */
 export interface Transport {
-  send(conversationId: string, body: string, clientMsgId: string): Promise<Ack>;
+  send(conversationId: string, body: string, clientMsgId: string, attachments?: string[]): Promise<Ack>;
+  /** An edit, delete or reaction: sequenced and acknowledged like a send. */
+  event(conversationId: string, clientMsgId: string, ev: EventRequest): Promise<Ack>;
   requestSync(conversationId: string, afterSeq: number): void;
 }
 
@@ -65,6 +75,12 @@ export interface ChatData {
   history: Record<string, HistoryState>;
   /** conversationId -> userId -> until when (ms) to show "typing" */
   typing: Record<string, Record<string, number>>;
+  /** userId -> presence (DM peers and members, from GET /api/presence and `presence` events) */
+  presence: Record<string, PresenceState>;
+  /** upload id -> what the file is (own uploads, and attachments looked up with HEAD) */
+  uploads: Record<string, UploadInfo>;
+  /** reactionKey(conversationId, seq, emoji) -> the toggle in flight ('react' adds mine, 'unreact' removes it) */
+  reacting: Record<string, 'react' | 'unreact'>;
   activeId: string | null;
   /** Whether the page is visible, so an active conversation counts as read. */
   visible: boolean;
@@ -98,12 +114,24 @@ export interface ChatActions {
   applyReceipt(r: ReceiptEvent): void;
   setTyping(conversationId: string, userId: string, untilMs: number): void;
   expireTyping(nowMs: number): void;
-  sendMessage(conversationId: string, body: string): string;
+  /** Sends a chat message (text and/or uploaded files); returns its clientMsgId. */
+  sendMessage(conversationId: string, body: string, attachments?: UploadInfo[]): string;
   retryMessage(clientMsgId: string): void;
   discardMessage(clientMsgId: string): void;
   ackSend(clientMsgId: string, ack: Ack): void;
   failSend(clientMsgId: string, err: unknown): void;
   setTransport(t: Transport | null): void;
+  /** Edits my chat message at seq; resolves once stored (and applied here), rejects with the server's refusal. */
+  editMessage(conversationId: string, seq: number, body: string): Promise<void>;
+  /** Deletes the chat message at seq (mine, or any as a group's owner or admin). */
+  deleteMessage(conversationId: string, seq: number): Promise<void>;
+  /** Adds my reaction emoji to the message at seq, or removes it if I have it; ignored while one for it is in flight. */
+  toggleReaction(conversationId: string, seq: number, emoji: string): Promise<void>;
+  /** A REST presence snapshot asked at askedAt (local ms): users with a newer live event keep theirs. */
+  setPresence(list: Presence[], askedAt: number): void;
+  /** A live `presence` event. */
+  applyPresence(p: Presence): void;
+  addUploads(list: UploadInfo[]): void;
 }
 
 export type ChatState = ChatData & ChatActions & { transport: Transport | null };
