@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'react';
-import { conversationTitle } from '../state/store';
+import { conversationTitle, presenceText } from '../state/store';
+import { Avatar, GroupAvatar } from './Avatar';
 import { useChat, useEngine } from './chat';
 import { Composer } from './Composer';
 import { MembersDialog } from './dialogs';
-import { initials, tone } from './format';
+import { lastSeenTime } from './format';
 import { MessageList } from './MessageList';
 import { navigate } from './router';
 
@@ -23,6 +24,7 @@ export function ConversationView({ id }: { id: string }) {
   const title = useChat((s) => (s.conversations[id] ? conversationTitle(s, s.conversations[id]) : ''));
   const peer = useChat((s) => (s.conversations[id]?.peerId ? s.users[s.conversations[id].peerId!] : undefined));
   const memberCount = useChat((s) => s.members[id]?.length);
+  const peerPresence = useChat((s) => (s.conversations[id]?.peerId ? s.presence[s.conversations[id].peerId!] : undefined));
   const status = useChat((s) => s.status);
   const [showMembers, setShowMembers] = useState(false);
 
@@ -39,7 +41,9 @@ export function ConversationView({ id }: { id: string }) {
     );
   }
 
-  const subtitle = conv.kind === 'direct' ? (peer ? `@${peer.username}` : 'Direct message') : memberCount ? `${memberCount} members` : 'Group';
+  let subtitle = conv.kind === 'direct' ? (peer ? `@${peer.username}` : 'Direct message') : memberCount ? `${memberCount} members` : 'Group';
+  const seen = presenceText(peerPresence, lastSeenTime);
+  if (conv.kind === 'direct' && seen) subtitle += ` · ${seen}`;
 
   return (
     <section className="conversation" aria-labelledby="conv-title">
@@ -47,9 +51,7 @@ export function ConversationView({ id }: { id: string }) {
         <button type="button" className="icon back" aria-label="Back to conversations" onClick={() => navigate('/')}>
           ‹
         </button>
-        <span className={`avatar ${tone(conv.peerId ?? conv.id)}${conv.kind === 'group' ? ' group' : ''}`} aria-hidden="true">
-          {initials(title)}
-        </span>
+        {conv.kind === 'direct' && conv.peerId ? <Avatar userId={conv.peerId} name={title} presence /> : <GroupAvatar id={conv.id} title={title} />}
         <div className="conv-head-text">
           <h2 id="conv-title">{title}</h2>
           <span className="muted small-text">{subtitle}</span>

@@ -1,10 +1,14 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
-import { isChatMessage, type Message } from '../lib/client';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { isChatMessage, isImageType, type Message, type UploadInfo } from '../lib/client';
 import { linkify } from '../lib/linkify';
-import { isNotice, noticeText, type HistoryState, type PendingMessage } from '../state/store';
+import { actionErrorText } from '../state/engine';
+import { isNotice, noticeText, reactionChips, type HistoryState, type PendingMessage } from '../state/store';
+import { Avatar, useBlob } from './Avatar';
 import { useChat, useEngine } from './chat';
-import { dayKey, dayLabel, fullTime, timeOf } from './format';
+import { MAX_BODY_BYTES } from './Composer';
+import { Modal } from './dialogs';
+import { dayKey, dayLabel, formatBytes, fullTime, timeOf, utf8Length } from './format';
 
 type Row =
   | { kind: 'top'; key: string }
@@ -20,6 +24,8 @@ type Row =
       own: boolean;
       day: string | null; // a day separator above this row
       showSender: boolean;
+      /** The first of a run of someone else's messages: their avatar beside it. */
+      showAvatar: boolean;
     };
 
 const EMPTY: number[] = [];
@@ -41,6 +47,7 @@ function buildRows(
     const t = Date.parse(createdAt);
     const newDay = dk !== prevDay;
     const own = senderId === meId;
+    const runStart = newDay || senderId !== prevSender || t - prevTime > RUN_MS;
     rows.push({
       kind: 'msg',
       key,
@@ -51,7 +58,8 @@ function buildRows(
       createdAt,
       own,
       day: newDay ? createdAt : null,
-      showSender: isGroup && !own && (newDay || senderId !== prevSender || t - prevTime > RUN_MS),
+      showSender: isGroup && !own && runStart,
+      showAvatar: !own && runStart,
     });
     prevDay = dk;
     prevSender = senderId;
@@ -83,6 +91,11 @@ export function MessageList({ conversationId }: { conversationId: string }) {
   const users = useChat((s) => s.users);
   const meId = useChat((s) => s.me?.id ?? '');
   const isGroup = useChat((s) => s.conversations[conversationId]?.kind === 'group');
+  // Owners and admins of a group may delete anyone's message.
+  const moderator = useChat((s) => {
+    const c = s.conversations[conversationId];
+    return c?.kind === 'group' && (c.role === 'owner' || c.role === 'admin');
+  });
   const history = useChat((s) => s.history[conversationId]);
   const members = useChat((s) => s.members[conversationId]);
 
@@ -222,6 +235,7 @@ export function MessageList({ conversationId }: { conversationId: string }) {
                   row={row}
                   senderName={users[row.senderId]?.displayName || users[row.senderId]?.username || 'Unknown user'}
                   seen={row.m && seen?.seq === row.m.seq ? seen.text : null}
+                  canDelete={row.own || moderator}
                 />
               )}
             </div>
@@ -267,75 +281,405 @@ const NoticeRow = memo(function NoticeRow({ row, text }: { row: Extract<Row, { k
   );
 });
 
-const MessageRow = memo(function MessageRow({ row, senderName, seen }: { row: Extract<Row, { kind: 'msg' }>; senderName: string; seen: string | null }) {
+const MessageRow = memo(function MessageRow({
+  row,
+  senderName,
+  seen,
+  canDelete,
+}: {
+  row: Extract<Row, { kind: 'msg' }>;
+  senderName: string;
+  seen: string | null;
+  canDelete: boolean;
+}) {
   const engine = useEngine();
   const status = row.p?.status;
+  const m = row.m;
+  const [mode, setMode] = useState<'idle' | 'edit' | 'react' | 'delete'>('idle');
+  const [error, setError] = useState<string | null>(null);
+  const live = !!m && !m.deleted; // stored and not deleted: it can be changed
+  const attachments = m ? (m.deleted ? [] : (m.attachments ?? [])) : (row.p?.attachments?.map((a) => a.id) ?? []);
+
+  const react = (emoji: string) => {
+    setMode('idle');
+    setError(null);
+    if (m) engine.toggleReaction(m.conversationId, m.seq, emoji).catch((e) => setError(actionErrorText(e)));
+  };
+
   return (
     <div
-      className={`msg ${row.own ? 'own' : 'other'}${row.showSender ? ' first' : ''}${status ? ` ${status}` : ''}`}
-      data-seq={row.m?.seq}
-      data-client-msg-id={row.m?.clientMsgId ?? row.p?.clientMsgId}
+      className={`msg ${row.own ? 'own' : 'other'}${row.showSender || row.showAvatar ? ' first' : ''}${status ? ` ${status}` : ''}${mode === 'edit' ? ' editing' : ''}`}
+      data-seq={m?.seq}
+      data-client-msg-id={m?.clientMsgId ?? row.p?.clientMsgId}
       data-status={status ?? 'sent'}
+      data-sender-id={row.senderId}
     >
       {row.day && (
         <div className="day" role="separator">
           <span>{dayLabel(row.day)}</span>
         </div>
       )}
-      {row.showSender && <div className="sender">{senderName}</div>}
-      <div className="bubble">
-        {row.m?.deleted ? (
-          <p className="body deleted">Message deleted</p>
-        ) : (
-          <p className="body">
-            <MessageText text={row.body} />
-            {!!row.m?.attachments?.length && (
-              <span className="attachments">
-                {row.body ? ' ' : ''}📎 {row.m.attachments.length === 1 ? '1 attachment' : `${row.m.attachments.length} attachments`}
+      <div className="msg-row">
+        {!row.own && <div className="gutter">{row.showAvatar && <Avatar userId={row.senderId} name={senderName} size="small" />}</div>}
+        <div className="msg-main">
+          {row.showSender && <div className="sender">{senderName}</div>}
+          <div className="bubble-line">
+            <div className="bubble">
+              {m?.deleted ? (
+                <p className="body deleted">Message deleted</p>
+              ) : mode === 'edit' && m ? (
+                <EditBox
+                  initial={m.body}
+                  onCancel={() => setMode('idle')}
+                  onSave={(body) => engine.editMessage(m.conversationId, m.seq, body).then(() => setMode('idle'))}
+                />
+              ) : (
+                <>
+                  {(row.body || !attachments.length) && (
+                    <p className="body">
+                      <MessageText text={row.body} />
+                    </p>
+                  )}
+                  {attachments.length > 0 && (
+                    <ul className="files" aria-label="Attachments">
+                      {attachments.map((id) => (
+                        <li key={id}>
+                          <Attachment id={id} />
+                        </li>
+                      ))}
+                    </ul>
+                  )}
+                </>
+              )}
+              <span className="meta">
+                {m?.editedAt && !m.deleted && (
+                  <span className="edited" title={`Edited ${fullTime(m.editedAt)}`}>
+                    (edited){' '}
+                  </span>
+                )}
+                <time dateTime={row.createdAt} title={fullTime(row.createdAt)}>
+                  {timeOf(row.createdAt)}
+                </time>
+                {status === 'sending' && <span className="state"> · Sending…</span>}
               </span>
+            </div>
+            {live && mode !== 'edit' && (
+              <div className={`msg-actions${mode === 'react' ? ' open' : ''}`} role="toolbar" aria-label="Message actions">
+                <button
+                  type="button"
+                  className="icon-btn"
+                  aria-label="Add reaction"
+                  aria-expanded={mode === 'react'}
+                  title="React"
+                  onClick={() => setMode(mode === 'react' ? 'idle' : 'react')}
+                >
+                  ☺
+                </button>
+                {row.own && (
+                  <button
+                    type="button"
+                    className="icon-btn"
+                    aria-label="Edit message"
+                    title="Edit"
+                    onClick={() => {
+                      setError(null);
+                      setMode('edit');
+                    }}
+                  >
+                    ✎
+                  </button>
+                )}
+                {canDelete && (
+                  <button type="button" className="icon-btn danger" aria-label="Delete message" title="Delete" onClick={() => setMode('delete')}>
+                    🗑
+                  </button>
+                )}
+              </div>
             )}
-          </p>
-        )}
-        <span className="meta">
-          {row.m?.editedAt && !row.m.deleted && (
-            <span className="edited" title={`Edited ${fullTime(row.m.editedAt)}`}>
-              edited ·{' '}
-            </span>
+          </div>
+          {mode === 'react' && live && <ReactionPicker mine={m!.reactions} onPick={react} onClose={() => setMode('idle')} />}
+          {live && <Reactions m={m!} onToggle={react} />}
+          {seen && <div className="seen">{seen}</div>}
+          {error && (
+            <div className="action-error" role="alert">
+              {error}{' '}
+              <button type="button" className="link muted" onClick={() => setError(null)}>
+                Dismiss
+              </button>
+            </div>
           )}
-          <time dateTime={row.createdAt} title={fullTime(row.createdAt)}>
-            {timeOf(row.createdAt)}
-          </time>
-          {status === 'sending' && <span className="state"> · Sending…</span>}
-        </span>
-      </div>
-      {row.m && !row.m.deleted && <Reactions reactions={row.m.reactions} />}
-      {seen && <div className="seen">{seen}</div>}
-      {status === 'failed' && row.p && (
-        <div className="failed-note" role="alert">
-          <span>{row.p.error ?? 'Not sent.'}</span>
-          <button type="button" className="link" onClick={() => engine.retry(row.p!.clientMsgId)}>
-            Retry
-          </button>
-          <button type="button" className="link muted" onClick={() => engine.store.getState().discardMessage(row.p!.clientMsgId)}>
-            Delete
-          </button>
+          {status === 'failed' && row.p && (
+            <div className="failed-note" role="alert">
+              <span>{row.p.error ?? 'Not sent.'}</span>
+              <button type="button" className="link" onClick={() => engine.retry(row.p!.clientMsgId)}>
+                Retry
+              </button>
+              <button type="button" className="link muted" onClick={() => engine.store.getState().discardMessage(row.p!.clientMsgId)}>
+                Delete
+              </button>
+            </div>
+          )}
         </div>
-      )}
+      </div>
+      {mode === 'delete' && m && <DeleteDialog m={m} own={row.own} onClose={() => setMode('idle')} />}
     </div>
   );
 });
 
-function Reactions({ reactions }: { reactions: Message['reactions'] }) {
-  const list = reactions ? Object.entries(reactions).filter(([, users]) => users.length) : [];
-  if (!list.length) return null;
+/** The reactions offered by the picker. */
+export const REACTION_PALETTE = ['👍', '❤️', '😂', '🎉', '😮', '😢'] as const;
+
+function ReactionPicker({ mine, onPick, onClose }: { mine: Message['reactions']; onPick: (emoji: string) => void; onClose: () => void }) {
+  const meId = useChat((s) => s.me?.id ?? '');
+  const first = useRef<HTMLButtonElement>(null);
+  useEffect(() => first.current?.focus(), []);
+  return (
+    <div
+      className="picker"
+      role="toolbar"
+      aria-label="Pick a reaction"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.stopPropagation();
+          onClose();
+        }
+      }}
+    >
+      {REACTION_PALETTE.map((emoji, i) => {
+        const on = !!mine?.[emoji]?.includes(meId);
+        return (
+          <button
+            key={emoji}
+            ref={i === 0 ? first : undefined}
+            type="button"
+            className={on ? 'on' : undefined}
+            aria-pressed={on}
+            aria-label={`React with ${emoji}`}
+            onClick={() => onPick(emoji)}
+          >
+            {emoji}
+          </button>
+        );
+      })}
+    </div>
+  );
+}
+
+function Reactions({ m, onToggle }: { m: Message; onToggle: (emoji: string) => void }) {
+  const meId = useChat((s) => s.me?.id ?? '');
+  const reacting = useChat((s) => s.reacting);
+  const users = useChat((s) => s.users);
+  const chips = useMemo(() => reactionChips(m, reacting, meId), [m, reacting, meId]);
+  if (!chips.length) return null;
+  const names = (ids: string[]) => ids.map((id) => (id === meId ? 'You' : users[id]?.displayName || users[id]?.username || 'Someone')).join(', ');
   return (
     <ul className="reactions" aria-label="Reactions">
-      {list.map(([emoji, users]) => (
-        <li key={emoji} className="reaction" aria-label={`${emoji} ${users.length}`}>
-          {emoji} <span className="count">{users.length}</span>
+      {chips.map((c) => (
+        <li key={c.emoji}>
+          <button
+            type="button"
+            className={`reaction${c.mine ? ' mine' : ''}${c.pending ? ' pending' : ''}`}
+            aria-pressed={c.mine}
+            aria-label={`${c.emoji} ${c.users.length}${c.mine ? ', including you' : ''}`}
+            title={names(c.users)}
+            data-emoji={c.emoji}
+            data-count={c.users.length}
+            onClick={() => onToggle(c.emoji)}
+          >
+            {c.emoji} <span className="count">{c.users.length}</span>
+          </button>
         </li>
       ))}
     </ul>
+  );
+}
+
+/** Inline editing of my message: Enter saves, Shift+Enter is a new line, Escape cancels. */
+function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (body: string) => Promise<void>; onCancel: () => void }) {
+  const [text, setText] = useState(initial);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const ref = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.focus();
+    el.setSelectionRange(el.value.length, el.value.length);
+  }, []);
+  const body = text.replace(/\s+$/, '');
+  const bytes = utf8Length(body);
+  const invalid = body.trim() === '' ? 'A message cannot be empty: delete it instead.' : bytes > MAX_BODY_BYTES ? `Too long by ${bytes - MAX_BODY_BYTES} bytes.` : null;
+  const save = () => {
+    if (busy || invalid) return;
+    setBusy(true);
+    setError(null);
+    onSave(body).catch((e) => {
+      setBusy(false);
+      setError(actionErrorText(e));
+    });
+  };
+  return (
+    <div className="edit-box">
+      <label className="visually-hidden" htmlFor="edit-input">
+        Edit message
+      </label>
+      <textarea
+        id="edit-input"
+        ref={ref}
+        value={text}
+        rows={1}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') {
+            e.preventDefault();
+            onCancel();
+          } else if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && !e.nativeEvent.isComposing) {
+            e.preventDefault();
+            save();
+          }
+        }}
+        aria-invalid={!!invalid || undefined}
+        disabled={busy}
+      />
+      {(error || invalid) && (
+        <p className="edit-error" role="alert">
+          {error ?? invalid}
+        </p>
+      )}
+      <div className="edit-actions">
+        <span className="hint">Enter to save · Esc to cancel</span>
+        <button type="button" className="ghost small" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="button" className="primary small" disabled={busy || !!invalid} onClick={save}>
+          {busy ? 'Saving…' : 'Save'}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function DeleteDialog({ m, own, onClose }: { m: Message; own: boolean; onClose: () => void }) {
+  const engine = useEngine();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const remove = () => {
+    setBusy(true);
+    setError(null);
+    engine.deleteMessage(m.conversationId, m.seq).then(onClose, (e) => {
+      setBusy(false);
+      setError(actionErrorText(e));
+    });
+  };
+  const preview = m.body.length > 140 ? `${m.body.slice(0, 140)}…` : m.body;
+  return (
+    <Modal title="Delete message?" onClose={onClose}>
+      <p className="muted">{own ? 'It will be removed for everyone in this conversation.' : 'You are removing someone else’s message for everyone.'}</p>
+      {preview && <blockquote className="quote">{preview}</blockquote>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="modal-actions">
+        <button type="button" className="ghost" onClick={onClose} autoFocus>
+          Cancel
+        </button>
+        <button type="button" className="danger" disabled={busy} onClick={remove}>
+          {busy ? 'Deleting…' : 'Delete'}
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+/** A message's file: an image inline (opens larger), anything else a download with its name and size. */
+function Attachment({ id }: { id: string }) {
+  const engine = useEngine();
+  const info = useChat((s) => s.uploads[id]);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    if (info) return;
+    let live = true;
+    engine.uploadInfo(id).catch(() => live && setFailed(true));
+    return () => {
+      live = false;
+    };
+  }, [engine, id, info]);
+  if (!info) {
+    return failed ? (
+      <span className="file unavailable">Attachment unavailable</span>
+    ) : (
+      <span className="file loading">
+        <span className="spinner small" aria-hidden="true" /> Attachment…
+      </span>
+    );
+  }
+  return isImageType(info.contentType) ? <ImageAttachment info={info} /> : <FileLink info={info} />;
+}
+
+function ImageAttachment({ info }: { info: UploadInfo }) {
+  const engine = useEngine();
+  const state = useBlob(engine.files, info.id);
+  const [open, setOpen] = useState(false);
+  const name = info.name || 'Image';
+  if (state?.status === 'error') return <FileLink info={info} />;
+  if (state?.status !== 'ready') {
+    return (
+      <span className="thumb placeholder" role="img" aria-label={`${name} (loading)`}>
+        <span className="spinner small" aria-hidden="true" />
+      </span>
+    );
+  }
+  return (
+    <>
+      <button type="button" className="thumb-button" onClick={() => setOpen(true)} aria-label={`Open ${name}`}>
+        <img className="thumb" src={state.url} alt={name} data-upload-id={info.id} draggable={false} />
+      </button>
+      {open && (
+        <Modal title={name} onClose={() => setOpen(false)} wide>
+          <img className="full-image" src={state.url} alt={name} />
+          <div className="modal-actions">
+            <DownloadButton info={info} className="secondary" />
+          </div>
+        </Modal>
+      )}
+    </>
+  );
+}
+
+function FileLink({ info }: { info: UploadInfo }) {
+  return <DownloadButton info={info} className="file" withIcon />;
+}
+
+function DownloadButton({ info, className, withIcon = false }: { info: UploadInfo; className: string; withIcon?: boolean }) {
+  const engine = useEngine();
+  const [state, setState] = useState<'idle' | 'busy' | 'failed'>('idle');
+  const name = info.name || 'file';
+  const download = () => {
+    setState('busy');
+    engine.downloadFile(info.id, name).then(
+      () => setState('idle'),
+      () => setState('failed'),
+    );
+  };
+  return (
+    <button
+      type="button"
+      className={className}
+      onClick={download}
+      disabled={state === 'busy'}
+      aria-label={`Download ${name}, ${formatBytes(info.size)}`}
+      data-upload-id={info.id}
+    >
+      {withIcon && (
+        <span className="file-icon" aria-hidden="true">
+          {info.contentType.startsWith('application/pdf') ? 'PDF' : 'TXT'}
+        </span>
+      )}
+      <span className="file-name">{withIcon ? name : 'Download'}</span>
+      {withIcon && <span className="file-size">{state === 'failed' ? 'Download failed: retry' : state === 'busy' ? 'Downloading…' : formatBytes(info.size)}</span>}
+    </button>
   );
 }
 

@@ -2,8 +2,9 @@ import { memo, useMemo, useState } from 'react';
 import type { SocketStatus } from '../lib/client';
 import { conversationTitle, sortedConversations, userName, type ChatState, type ConversationMeta } from '../state/store';
 import { useChat } from './chat';
-import { NewDirectDialog, NewGroupDialog } from './dialogs';
-import { initials, listTime, tone } from './format';
+import { Avatar, GroupAvatar } from './Avatar';
+import { NewDirectDialog, NewGroupDialog, ProfileDialog } from './dialogs';
+import { listTime } from './format';
 import { conversationPath, navigate } from './router';
 
 const STATUS_TEXT: Record<SocketStatus, string> = {
@@ -29,7 +30,7 @@ export function Sidebar({ activeId, onLogout }: { activeId: string | null; onLog
   const conversations = useChat((s) => s.conversations);
   const users = useChat((s) => s.users);
   const listLoaded = useChat((s) => s.listLoaded);
-  const [dialog, setDialog] = useState<'group' | 'direct' | null>(null);
+  const [dialog, setDialog] = useState<'group' | 'direct' | 'profile' | null>(null);
   const [filter, setFilter] = useState('');
 
   const list = useMemo(() => {
@@ -45,9 +46,9 @@ export function Sidebar({ activeId, onLogout }: { activeId: string | null; onLog
     <aside className="sidebar" aria-label="Conversations">
       <header className="sidebar-head">
         <div className="me">
-          <span className={`avatar ${tone(me?.id ?? '')}`} aria-hidden="true">
-            {initials(me?.displayName || me?.username || '?')}
-          </span>
+          <button type="button" className="me-avatar" aria-label="Profile and avatar" title="Profile and avatar" onClick={() => setDialog('profile')}>
+            <Avatar userId={me?.id ?? ''} name={me?.displayName || me?.username || '?'} />
+          </button>
           <div className="me-text">
             <strong className="me-name">{me?.displayName || me?.username}</strong>
             <ConnectionStatus />
@@ -86,6 +87,7 @@ export function Sidebar({ activeId, onLogout }: { activeId: string | null; onLog
       </nav>
       {dialog === 'group' && <NewGroupDialog onClose={() => setDialog(null)} onCreated={open} />}
       {dialog === 'direct' && <NewDirectDialog onClose={() => setDialog(null)} onCreated={open} />}
+      {dialog === 'profile' && <ProfileDialog onClose={() => setDialog(null)} />}
     </aside>
   );
 }
@@ -114,9 +116,7 @@ const ConversationItem = memo(function ConversationItem(props: {
       onClick={() => onOpen(c.id)}
       data-conversation-id={c.id}
     >
-      <span className={`avatar ${tone(c.peerId ?? c.id)}${c.kind === 'group' ? ' group' : ''}`} aria-hidden="true">
-        {initials(title)}
-      </span>
+      {c.kind === 'direct' && c.peerId ? <Avatar userId={c.peerId} name={title} presence /> : <GroupAvatar id={c.id} title={title} />}
       <span className="conv-text">
         <span className="conv-top">
           <span className="conv-title">{title}</span>

@@ -1,11 +1,12 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import type { Member } from '../lib/client';
+import { ChatError, IMAGE_TYPES, MAX_UPLOAD_BYTES, type Member } from '../lib/client';
 import { errorText } from '../state/engine';
+import { Avatar } from './Avatar';
 import { useChat, useEngine } from './chat';
-import { initials, tone } from './format';
+import { formatBytes } from './format';
 
 /** A modal on the native <dialog>: focus trapping, Escape and the backdrop for free. */
-export function Modal({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
+export function Modal({ title, onClose, children, wide = false }: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   useEffect(() => {
@@ -16,7 +17,7 @@ export function Modal({ title, onClose, children }: { title: string; onClose: ()
   return (
     <dialog
       ref={ref}
-      className="modal"
+      className={wide ? 'modal wide' : 'modal'}
       aria-labelledby={titleId}
       onClose={onClose}
       onClick={(e) => {
@@ -158,6 +159,12 @@ export function MembersDialog({ conversationId, onClose }: { conversationId: str
     void engine.fetchConversation(conversationId);
   }, [engine, conversationId]);
 
+  // Who of them is online (live events keep it current while the dialog is open).
+  const memberIds = (members ?? []).map((m) => m.userId).join(',');
+  useEffect(() => {
+    if (memberIds) void engine.loadPresence(memberIds.split(','));
+  }, [engine, memberIds]);
+
   if (!conv) return null;
   const role = conv.role || 'member';
   const isGroup = conv.kind === 'group';
@@ -182,9 +189,7 @@ export function MembersDialog({ conversationId, onClose }: { conversationId: str
       <ul className="member-list" aria-label="Members">
         {sorted.map((m) => (
           <li key={m.userId} className="member">
-            <span className={`avatar small ${tone(m.userId)}`} aria-hidden="true">
-              {initials(m.displayName || m.username)}
-            </span>
+            <Avatar userId={m.userId} name={m.displayName || m.username} size="small" presence={m.userId !== me?.id} />
             <span className="member-text">
               <span className="member-name">
                 {m.displayName || m.username}
@@ -248,6 +253,83 @@ export function MembersDialog({ conversationId, onClose }: { conversationId: str
           )}
         </div>
       )}
+    </Modal>
+  );
+}
+
+/** The signed-in user's profile: name, username, and the avatar others see. */
+export function ProfileDialog({ onClose }: { onClose: () => void }) {
+  const engine = useEngine();
+  const me = useChat((s) => s.me);
+  const [busy, setBusy] = useState(false);
+  const [progress, setProgress] = useState(0);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState(false);
+  const fileRef = useRef<HTMLInputElement>(null);
+  const id = useId();
+  if (!me) return null;
+
+  const choose = (file: File | undefined) => {
+    if (!file) return;
+    setDone(false);
+    if (!IMAGE_TYPES.includes(file.type)) return setError('Choose a PNG, JPEG, GIF or WebP image.');
+    if (file.size > MAX_UPLOAD_BYTES) return setError(`The image is larger than ${formatBytes(MAX_UPLOAD_BYTES)}.`);
+    setBusy(true);
+    setError(null);
+    setProgress(0);
+    engine.setAvatar(file, { onProgress: setProgress }).then(
+      () => {
+        setBusy(false);
+        setDone(true);
+      },
+      (e) => {
+        setBusy(false);
+        setError(e instanceof ChatError && e.code === 'invalid' ? 'The server refused this image (PNG, JPEG, GIF or WebP only).' : errorText(e));
+      },
+    );
+  };
+
+  return (
+    <Modal title="Profile" onClose={onClose}>
+      <div className="profile">
+        <Avatar userId={me.id} name={me.displayName || me.username} size="large" />
+        <div className="profile-text">
+          <strong>{me.displayName || me.username}</strong>
+          <span className="muted">@{me.username}</span>
+        </div>
+      </div>
+      <input
+        ref={fileRef}
+        id={`${id}-file`}
+        className="visually-hidden"
+        type="file"
+        accept={IMAGE_TYPES.join(',')}
+        tabIndex={-1}
+        aria-label="Avatar image"
+        onChange={(e) => {
+          choose(e.target.files?.[0]);
+          e.target.value = '';
+        }}
+      />
+      {busy && <progress className="wide-progress" max={1} value={progress} aria-label="Uploading the avatar" />}
+      {done && (
+        <p className="notice" role="status">
+          Your avatar is updated.
+        </p>
+      )}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="modal-actions">
+        <button type="button" className="ghost" onClick={onClose}>
+          Close
+        </button>
+        <button type="button" className="primary" disabled={busy} onClick={() => fileRef.current?.click()}>
+          {busy ? 'Uploading…' : 'Change avatar…'}
+        </button>
+      </div>
     </Modal>
   );
 }

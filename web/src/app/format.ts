@@ -62,3 +62,19 @@ const encoder = new TextEncoder();
 export function utf8Length(s: string): number {
   return encoder.encode(s).length;
 }
+
+/** A file size for people: 512 B, 12.3 KB, 4.1 MB. */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '';
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** When someone was last seen: a time today, else a short date and time. */
+export function lastSeenTime(iso: string, now = new Date()): string {
+  const d = date(iso);
+  if (!d) return '';
+  if (dayKey(iso) === dayKey(now.toISOString())) return `today at ${timeFmt.format(d)}`;
+  return `${shortDayFmt.format(d)}, ${timeFmt.format(d)}`;
+}

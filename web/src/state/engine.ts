@@ -534,3 +534,27 @@ export function errorText(e: unknown): string {
       return e.message || 'Something went wrong.';
   }
 }
+
+/** A short, human text for a refused edit, delete, reaction or upload. */
+export function actionErrorText(e: unknown): string {
+  if (!(e instanceof ChatError)) return 'Something went wrong.';
+  switch (e.code) {
+    case 'forbidden':
+      return 'You are not allowed to change this message.';
+    case 'not_found':
+      return 'This message is gone.';
+    case 'too_large':
+      return 'Too large.';
+    case 'invalid':
+      return e.message ? `Refused: ${e.message}.` : 'Refused by the server.';
+    case 'rate_limited':
+      return 'Too fast. Wait a moment and try again.';
+    case 'timeout':
+    case 'disconnected':
+    case 'network':
+    case 'unavailable':
+      return 'Not connected. Try again.';
+    default:
+      return errorText(e);
+  }
+}
