@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
-import { ChatError, MAX_ATTACHMENTS, MAX_UPLOAD_BYTES, UPLOAD_TYPES, type UploadInfo } from '../lib/client';
+import { ChatError, MAX_ATTACHMENTS, UPLOAD_TYPES, type UploadInfo } from '../lib/client';
+import { fileProblem } from './files';
 import { useChat, useEngine } from './chat';
 import { formatBytes, utf8Length } from './format';
 
@@ -18,16 +19,6 @@ export interface Draft {
   /** A failed upload that may work when tried again (not a refused type or size). */
   retryable?: boolean;
   abort: AbortController;
-}
-
-/** Why a file cannot be sent, checked before uploading (the server checks again, by content). */
-export function fileProblem(f: { size: number; type: string }): string | null {
-  if (f.size === 0) return 'The file is empty.';
-  if (f.size > MAX_UPLOAD_BYTES) return `Larger than ${formatBytes(MAX_UPLOAD_BYTES)}.`;
-  // An unknown declared type is left to the server, which sniffs the content.
-  const type = f.type.split(';')[0].trim().toLowerCase();
-  if (type && !UPLOAD_TYPES.includes(type)) return 'Only images (PNG, JPEG, GIF, WebP), PDF and text files.';
-  return null;
 }
 
 function uploadErrorText(e: unknown): string {

@@ -1,9 +1,9 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { ChatError, IMAGE_TYPES, MAX_UPLOAD_BYTES, type Member } from '../lib/client';
+import { ChatError, IMAGE_TYPES, type Member } from '../lib/client';
 import { errorText } from '../state/engine';
 import { Avatar } from './Avatar';
 import { useChat, useEngine } from './chat';
-import { formatBytes } from './format';
+import { avatarProblem } from './files';
 
 /** A modal on the native <dialog>: focus trapping, Escape and the backdrop for free. */
 export function Modal({ title, onClose, children, wide = false }: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
@@ -272,8 +272,8 @@ export function ProfileDialog({ onClose }: { onClose: () => void }) {
   const choose = (file: File | undefined) => {
     if (!file) return;
     setDone(false);
-    if (!IMAGE_TYPES.includes(file.type)) return setError('Choose a PNG, JPEG, GIF or WebP image.');
-    if (file.size > MAX_UPLOAD_BYTES) return setError(`The image is larger than ${formatBytes(MAX_UPLOAD_BYTES)}.`);
+    const problem = avatarProblem(file);
+    if (problem) return setError(problem);
     setBusy(true);
     setError(null);
     setProgress(0);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Api, applySynced, backoffDelay, ChatError, ChatSocket, trackSeq, type SocketStatus, type TokenSource } from './client';
+import { Api, applySynced, backoffDelay, ChatError, ChatSocket, dispositionName, trackSeq, type Presence, type SocketStatus, type TokenSource, type Transfer } from './client';
 import { flush, fixedTokens, msg, socketFactory } from '../test/fakes';
 
 beforeEach(() => vi.useFakeTimers());
@@ -87,6 +87,51 @@ describe('ChatSocket', () => {
     expect(again[1].clientMsgId).toBe('k1');
     ws.push({ type: 'ack', id: again[1].id, conversationId: 'c1', seq: 1, messageId: 'm', clientMsgId: 'k1', createdAt: 't', duplicate: true });
     await expect(p).resolves.toMatchObject({ duplicate: true });
+    sock.stop();
+  });
+
+  it('sends attachments with a message, and none when there are none', async () => {
+    const { sock, ws } = await connected();
+    sock.send('c1', '', 'k1', ['f_1', 'f_2']).catch(() => {}); // rejected by stop()
+    sock.send('c1', 'plain', 'k2').catch(() => {});
+    const [a, b] = ws.frames('send');
+    expect(a).toMatchObject({ body: '', clientMsgId: 'k1', attachments: ['f_1', 'f_2'] });
+    expect(b).not.toHaveProperty('attachments');
+    sock.stop();
+  });
+
+  it('edits, deletes and reacts through the outbox: acked, and retried with the same clientMsgId', async () => {
+    const { sock, ws } = await connected();
+    const edit = sock.event('c1', 'e1', { type: 'edit', targetSeq: 4, body: 'fixed' });
+    const react = sock.event('c1', 'e2', { type: 'react', targetSeq: 4, emoji: '🎉' });
+    const del = sock.event('c1', 'e3', { type: 'delete', targetSeq: 5 });
+    expect(ws.last('edit')).toMatchObject({ conversationId: 'c1', clientMsgId: 'e1', targetSeq: 4, body: 'fixed' });
+    expect(ws.last('react')).toMatchObject({ conversationId: 'c1', clientMsgId: 'e2', targetSeq: 4, emoji: '🎉' });
+    expect(ws.last('delete')).toMatchObject({ conversationId: 'c1', clientMsgId: 'e3', targetSeq: 5 });
+    expect(ws.last('delete')).not.toHaveProperty('body');
+
+    ws.push({ type: 'ack', id: ws.last('edit').id, conversationId: 'c1', seq: 6, messageId: 'm6', clientMsgId: 'e1', createdAt: 't', duplicate: false });
+    await expect(edit).resolves.toMatchObject({ seq: 6 });
+    ws.push({ type: 'error', id: ws.last('react').id, code: 'rate_limited', message: 'slow down' });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(ws.frames('react').map((f) => f.clientMsgId)).toEqual(['e2', 'e2']);
+    ws.push({ type: 'ack', id: ws.last('react').id, conversationId: 'c1', seq: 7, messageId: 'm7', clientMsgId: 'e2', createdAt: 't', duplicate: false });
+    await expect(react).resolves.toMatchObject({ seq: 7 });
+    ws.push({ type: 'error', id: ws.last('delete').id, code: 'forbidden', message: 'not yours' });
+    await expect(del).rejects.toMatchObject({ code: 'forbidden' });
+    sock.stop();
+  });
+
+  it('reports presence events', async () => {
+    const { sock, ws } = await connected();
+    const seen: Presence[] = [];
+    sock.on('presence', (p) => seen.push(p));
+    ws.push({ type: 'presence', userId: 'u2', status: 'online' });
+    ws.push({ type: 'presence', userId: 'u2', status: 'offline', lastSeen: '2026-01-01T10:00:00.000Z' });
+    expect(seen).toEqual([
+      { userId: 'u2', status: 'online' },
+      { userId: 'u2', status: 'offline', lastSeen: '2026-01-01T10:00:00.000Z' },
+    ]);
     sock.stop();
   });
 
@@ -342,6 +387,84 @@ describe('Api', () => {
     expect(api.renewAt()).toBe(now + 15_000);
     now += 14_000;
     await expect(api.accessToken()).resolves.toBe(jwt(100, 120));
+  });
+
+  it('uploads a file as the multipart part "file" with the token, refreshing once on 401', async () => {
+    const { fn } = fakeFetch({
+      'POST /api/login': () => [200, session('old')],
+      'POST /api/refresh': () => [200, session('new')],
+    });
+    const sent: { url: string; auth: string; file: FormDataEntryValue | null }[] = [];
+    const transfer: Transfer = async (url, init) => {
+      sent.push({ url, auth: init.headers.Authorization, file: init.body.get('file') });
+      init.onProgress?.(0.5);
+      if (init.headers.Authorization === 'Bearer old') return new Response(JSON.stringify({ error: { code: 'unauthorized', message: 'expired' } }), { status: 401 });
+      return new Response(JSON.stringify({ upload: { id: 'f_1', contentType: 'image/png', name: 'a.png', size: 3, createdAt: 't' } }), { status: 201 });
+    };
+    const api = new Api({ fetch: fn, transfer });
+    await api.login('ann', 'password1');
+    const progress: number[] = [];
+    const info = await api.upload(new Blob([new Uint8Array(3)], { type: 'image/png' }), 'a.png', { onProgress: (p) => progress.push(p) });
+    expect(info).toEqual({ id: 'f_1', contentType: 'image/png', name: 'a.png', size: 3, createdAt: 't' });
+    expect(sent.map((s) => [s.url, s.auth])).toEqual([
+      ['/api/uploads', 'Bearer old'],
+      ['/api/uploads', 'Bearer new'],
+    ]);
+    expect((sent[1].file as File).name).toBe('a.png');
+    expect(progress).toEqual([0.5, 0.5]);
+  });
+
+  it('reports a refused upload with its code', async () => {
+    const { fn } = fakeFetch({ 'POST /api/login': () => [200, session('t')] });
+    const transfer: Transfer = async () => new Response(JSON.stringify({ error: { code: 'too_large', message: 'file too large' } }), { status: 413 });
+    const api = new Api({ fetch: fn, transfer });
+    await api.login('ann', 'password1');
+    await expect(api.setAvatar(new Blob(['x']), 'x.png')).rejects.toMatchObject({ code: 'too_large', status: 413 });
+  });
+
+  it('downloads with the bearer token (never in the URL), and HEAD tells what a file is', async () => {
+    const calls: { url: string; init: RequestInit }[] = [];
+    const fn = (async (url: string, init: RequestInit) => {
+      calls.push({ url, init });
+      if (url === '/api/login') return new Response(JSON.stringify(session('tok')), { status: 200 });
+      if (url === '/api/uploads/f_9' && init.method === 'HEAD') {
+        return new Response(null, { status: 200, headers: { 'Content-Type': 'application/pdf', 'Content-Length': '1234', 'Content-Disposition': 'attachment; filename="q3 plan.pdf"' } });
+      }
+      if (url === '/api/users/u2/avatar') return new Response(JSON.stringify({ error: { code: 'not_found', message: 'no avatar' } }), { status: 404 });
+      return new Response('%PDF-1.4', { status: 200, headers: { 'Content-Type': 'application/pdf', 'Content-Disposition': "attachment; filename*=utf-8''r%C3%A9sum%C3%A9.pdf" } });
+    }) as unknown as typeof fetch;
+    const api = new Api({ fetch: fn });
+    await api.login('ann', 'password1');
+    await expect(api.uploadInfo('f_9')).resolves.toEqual({ id: 'f_9', contentType: 'application/pdf', name: 'q3 plan.pdf', size: 1234, createdAt: '' });
+    const d = await api.download('/api/uploads/f_8');
+    expect(d.name).toBe('résumé.pdf');
+    expect(await d.blob.text()).toBe('%PDF-1.4');
+    await expect(api.download('/api/users/u2/avatar', true)).rejects.toMatchObject({ code: 'not_found' });
+    for (const c of calls.slice(1)) {
+      expect((c.init.headers as Record<string, string>).Authorization).toBe('Bearer tok');
+      expect(c.url).not.toContain('tok');
+    }
+    expect(calls[calls.length - 1].init.cache).toBe('no-cache'); // avatars change under one URL
+  });
+
+  it('asks for presence by ids', async () => {
+    const { fn, calls } = fakeFetch({
+      'POST /api/login': () => [200, session('t')],
+      'GET /api/presence?ids=u2,u%203': () => [200, { presence: [{ userId: 'u2', status: 'online' }] }],
+    });
+    const api = new Api({ fetch: fn });
+    await api.login('ann', 'password1');
+    await expect(api.presence(['u2', 'u 3'])).resolves.toEqual([{ userId: 'u2', status: 'online' }]);
+    await expect(api.presence([])).resolves.toEqual([]);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('reads file names from Content-Disposition', () => {
+    expect(dispositionName('inline; filename="a \\"b\\".png"')).toBe('a "b".png');
+    expect(dispositionName('attachment; filename=plain.txt')).toBe('plain.txt');
+    expect(dispositionName("attachment; filename*=utf-8''%E2%9C%93.txt; filename=\"x.txt\"")).toBe('✓.txt');
+    expect(dispositionName('inline')).toBe('');
+    expect(dispositionName(null)).toBe('');
   });
 
   it('reports REST errors with their code', async () => {
