@@ -11,6 +11,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { crc32, deflateSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +79,53 @@ function assertEqual(actual, expected, msg) {
   const a = JSON.stringify(actual);
   const e = JSON.stringify(expected);
   if (a !== e) throw new Error(`${msg}\n        expected ${e}\n        actual   ${a}`);
+}
+
+/** A real PNG (RGB, 8 bits) of width x height, colored by pixel(x, y) -> [r, g, b]. */
+function png(width, height, pixel) {
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  let o = 0;
+  for (let y = 0; y < height; y++) {
+    raw[o++] = 0; // filter: none
+    for (let x = 0; x < width; x++) for (const c of pixel(x, y)) raw[o++] = c;
+  }
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // truecolor
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** The color at the center of a rendered <img> (drawn on a canvas: blob: URLs of the page's origin do not taint it). */
+function centerColor(locator) {
+  return locator.evaluate(async (img) => {
+    if (!img.complete || !img.naturalWidth) await new Promise((res, rej) => ((img.onload = res), (img.onerror = rej)));
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    const d = g.getImageData(c.width >> 1, c.height >> 1, 1, 1).data;
+    return [d[0], d[1], d[2]];
+  });
+}
+
+function near(actual, expected, tolerance = 12) {
+  return actual.every((v, i) => Math.abs(v - expected[i]) <= tolerance);
 }
 
 /** Polls fn until it returns a truthy value (checkFor-style, no fixed sleeps). */
@@ -301,6 +350,9 @@ async function expectConversation(page, bodies, who) {
 
 const status = (page) => page.locator('.status').first().getAttribute('data-status');
 
+/** The conversation list's entry of the DM with `name` (other entries may name them in their preview). */
+const dmItem = (page, name) => page.locator('.conv-item').filter({ has: page.locator('.conv-title', { hasText: name }) });
+
 async function shot(page, name) {
   await page.screenshot({ path: join(shotsDir, name) });
 }
@@ -432,7 +484,9 @@ async function main() {
       await expectConversation(a.page, expected, 'A');
       for (const { page, info } of [a, b]) {
         await page.locator('.messages .body', { hasText: '<img src=x onerror=alert(1)>' }).waitFor();
-        assertEqual(await page.locator('.messages img').count(), 0, `${info.name}: no <img> element in messages`);
+        assertEqual(await page.locator('.messages .body img').count(), 0, `${info.name}: no <img> element in message text`);
+        // Images in the timeline are only avatars and attachments, from object URLs the app made.
+        assertEqual(await page.locator('.messages img:not([src^="blob:"])').count(), 0, `${info.name}: no <img> but the app's own`);
         assertEqual(await page.locator('.messages script, .messages b').count(), 0, `${info.name}: no injected elements`);
         assertEqual(info.dialogs, [], `${info.name}: no dialog opened`);
       }
@@ -554,6 +608,252 @@ async function main() {
       // The list is sorted by activity: the DM is now on top.
       const first = await b.page.locator('.conv-item').first().textContent();
       assert(first.includes(A.display), `most recent first: ${first}`);
+    });
+
+    // -------------------------------------------------------------------------
+    // Edits, deletes, reactions, attachments, avatars and presence, in a group of their own
+    // (their events take seqs, so the group above keeps its plain 1..N messages).
+    const design = 'Design review';
+    let designId = '';
+    const typo = 'The launch is on Fridy.';
+    const fixed = 'The launch is on Friday.';
+
+    await step('A edits her message inline (Esc cancels, Enter saves); B sees the edit', async () => {
+      await a.page.getByRole('button', { name: 'New group' }).click();
+      await a.page.getByLabel('Group name').fill(design);
+      await a.page.getByLabel('Members').fill(B.username);
+      await a.page.getByRole('button', { name: 'Create group' }).click();
+      await a.page.locator('#conv-title', { hasText: design }).waitFor();
+      designId = decodeURIComponent(new URL(a.page.url()).pathname.split('/').pop());
+      await b.page.locator('.conv-item', { hasText: design }).click();
+      await b.page.locator('#conv-title', { hasText: design }).waitFor();
+
+      await send(a.page, typo);
+      await send(b.page, 'Looks good to me.');
+      await a.page.locator('.messages .msg[data-status="sent"]', { hasText: typo }).waitFor();
+      const seq = await a.page.locator('.messages .msg', { hasText: typo }).getAttribute('data-seq');
+      const rowA = a.page.locator(`.messages .msg[data-seq="${seq}"]`);
+      const rowB = b.page.locator(`.messages .msg[data-seq="${seq}"]`);
+      await rowB.locator('.body', { hasText: typo }).waitFor();
+
+      // Escape leaves the message as it was.
+      await rowA.hover();
+      await rowA.getByRole('button', { name: 'Edit message' }).click();
+      const box = rowA.locator('textarea.edit-input');
+      await box.waitFor();
+      assertEqual(await box.inputValue(), typo, 'the editor starts with the text');
+      await box.fill('never sent');
+      await box.press('Escape');
+      await waitFor(async () => (await rowA.locator('textarea').count()) === 0, 'the editor to close on Escape');
+      assertEqual(await rowA.locator('.body').textContent(), typo, 'Escape keeps the text');
+      assertEqual(await rowA.locator('.edited').count(), 0, 'not marked edited after a cancel');
+
+      await rowA.hover();
+      await rowA.getByRole('button', { name: 'Edit message' }).click();
+      await box.fill(fixed);
+      await box.press('Enter');
+      for (const [row, who] of [
+        [rowA, 'A'],
+        [rowB, 'B'],
+      ]) {
+        await waitFor(async () => (await row.locator('.body').textContent()) === fixed, `${who} to show the edited text`);
+        await row.locator('.edited', { hasText: '(edited)' }).waitFor();
+      }
+      assertEqual(await b.page.locator('.messages', { hasText: 'Fridy' }).count(), 0, 'B no longer shows the old text');
+      assertEqual(await b.page.locator(`.messages .msg[data-seq="${seq}"]`).count(), 1, 'the edit is not a new bubble');
+    });
+
+    await step('B reacts and A sees the chip with its count; chips toggle each own reaction', async () => {
+      const rowB = b.page.locator('.messages .msg', { hasText: fixed });
+      const rowA = a.page.locator('.messages .msg', { hasText: fixed });
+      await rowB.hover();
+      await rowB.getByRole('button', { name: 'Add reaction' }).click();
+      await rowB.getByRole('button', { name: 'React with 👍' }).click();
+      const chipA = rowA.locator('.reaction[data-emoji="👍"]');
+      const chipB = rowB.locator('.reaction[data-emoji="👍"]');
+      await waitFor(async () => (await chipA.getAttribute('data-count')) === '1', 'A to see 👍 1');
+      assert(!(await chipA.getAttribute('class')).includes('mine'), 'B’s reaction is not A’s');
+      assert((await chipA.getAttribute('title')).includes(B.display), `the chip names who reacted: ${await chipA.getAttribute('title')}`);
+      await waitFor(async () => (await chipB.getAttribute('aria-pressed')) === 'true', 'B’s chip marked as his');
+
+      await chipA.click(); // A adds hers
+      await waitFor(async () => (await chipB.getAttribute('data-count')) === '2', 'B to see 👍 2');
+      await waitFor(async () => (await chipA.getAttribute('aria-pressed')) === 'true', 'A’s chip marked as hers');
+      await chipB.click(); // B takes his back
+      await waitFor(async () => (await chipA.getAttribute('data-count')) === '1', 'A to see 👍 1 again');
+      await waitFor(async () => (await chipB.getAttribute('aria-pressed')) === 'false', 'B’s chip no longer his');
+
+      await rowA.hover();
+      await rowA.getByRole('button', { name: 'Add reaction' }).click();
+      await rowA.getByRole('button', { name: 'React with 🎉' }).click();
+      await rowB.locator('.reaction[data-emoji="🎉"][data-count="1"]').waitFor();
+    });
+
+    await step('A deletes a message after confirming; B sees "message deleted"; only authors and admins may', async () => {
+      const wrong = 'Sorry, wrong chat: the salary sheet.';
+      await send(a.page, wrong);
+      const rowA = a.page.locator('.messages .msg[data-status="sent"]', { hasText: wrong });
+      await rowA.waitFor();
+      const seq = await rowA.getAttribute('data-seq');
+      const rowB = b.page.locator(`.messages .msg[data-seq="${seq}"]`);
+      await rowB.locator('.body', { hasText: wrong }).waitFor();
+      // B is a plain member: he may react to A's message but not delete or edit it.
+      await rowB.hover();
+      assertEqual(await rowB.getByRole('button', { name: 'Add reaction' }).count(), 1, 'B can react to A’s message');
+      assertEqual(await rowB.getByRole('button', { name: 'Delete message' }).count(), 0, 'B cannot delete A’s message');
+      assertEqual(await rowB.getByRole('button', { name: 'Edit message' }).count(), 0, 'B cannot edit A’s message');
+      // A owns the group: she may delete B's message (not edit it).
+      const bobsA = a.page.locator('.messages .msg.other', { hasText: 'Looks good to me.' });
+      await bobsA.hover();
+      assertEqual(await bobsA.getByRole('button', { name: 'Delete message' }).count(), 1, 'the owner can delete B’s message');
+      assertEqual(await bobsA.getByRole('button', { name: 'Edit message' }).count(), 0, 'nobody edits someone else’s message');
+
+      await rowA.hover();
+      await rowA.getByRole('button', { name: 'Delete message' }).click();
+      const dlg = a.page.getByRole('dialog', { name: 'Delete message?' });
+      await dlg.waitFor();
+      await dlg.getByRole('button', { name: 'Cancel' }).click();
+      await dlg.waitFor({ state: 'detached' });
+      assertEqual(await rowA.locator('.body').textContent(), wrong, 'Cancel keeps the message');
+      await rowA.hover();
+      await rowA.getByRole('button', { name: 'Delete message' }).click();
+      await dlg.getByRole('button', { name: 'Delete', exact: true }).click();
+      for (const [page, who] of [
+        [a.page, 'A'],
+        [b.page, 'B'],
+      ]) {
+        const row = page.locator(`.messages .msg[data-seq="${seq}"]`);
+        await waitFor(async () => /message deleted/i.test((await row.locator('.body.deleted').textContent().catch(() => '')) ?? ''), `${who} to show "message deleted"`);
+        assertEqual(await page.locator('.messages', { hasText: 'salary sheet' }).count(), 0, `${who}: the deleted text is gone`);
+        assertEqual(await row.getByRole('button', { name: 'Add reaction' }).count(), 0, `${who}: a deleted message has no actions`);
+      }
+    });
+
+    await step('A uploads an image and a text file; B sees the image rendered and downloads the file; a disguised file is refused', async () => {
+      // A bar chart, so the screenshot shows something; its center pixel is known.
+      const bars = [0.45, 0.7, 0.55, 0.9, 0.8, 0.62];
+      const pixel = (x, y) => {
+        const i = Math.floor((x - 20) / 55);
+        const inBar = x >= 20 && i < bars.length && (x - 20) % 55 < 40 && y > 200 - bars[i] * 180 && y < 200;
+        return inBar ? [79, 70, 229] : y === 200 ? [180, 184, 196] : [246, 247, 251];
+      };
+      const chart = png(360, 220, pixel);
+      await a.page.setInputFiles('#composer-file', [
+        { name: 'chart.png', mimeType: 'image/png', buffer: chart },
+        { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('Q3 notes\n') },
+      ]);
+      await waitFor(async () => (await a.page.locator('.drafts .draft[data-status="ready"]').count()) === 2, 'both uploads ready');
+      const caption = 'Chart and notes attached.';
+      await send(a.page, caption);
+      await waitFor(async () => (await a.page.locator('.drafts .draft').count()) === 0, 'the chips leave the composer');
+
+      const rowB = b.page.locator('.messages .msg', { hasText: caption });
+      await rowB.waitFor();
+      const img = rowB.locator('img.thumb');
+      await img.waitFor();
+      assert((await img.getAttribute('src')).startsWith('blob:'), 'the image comes from an object URL (downloads need the token)');
+      assertEqual(await img.evaluate((el) => [el.naturalWidth, el.naturalHeight]), [360, 220], 'B’s browser decoded the image');
+      assert(near(await centerColor(img), pixel(180, 110)), 'it is A’s chart');
+      const file = rowB.locator('button.file', { hasText: 'notes.txt' });
+      await file.waitFor();
+      assert((await file.textContent()).includes('9 B'), `file size shown: ${await file.textContent()}`);
+      const [download] = await Promise.all([b.page.waitForEvent('download'), file.click()]);
+      assertEqual(download.suggestedFilename(), 'notes.txt', 'downloaded under its name');
+      assertEqual(readFileSync(await download.path(), 'utf8'), 'Q3 notes\n', 'the downloaded content');
+      // A sees her own message with the image too.
+      await a.page.locator('.messages .msg[data-status="sent"]', { hasText: caption }).locator('img.thumb[src^="blob:"]').waitFor();
+
+      // HTML dressed up as a PNG: the server sniffs it and refuses; nothing can be sent until it is removed.
+      await a.page.setInputFiles('#composer-file', [{ name: 'evil.png', mimeType: 'image/png', buffer: Buffer.from('<html><script>alert(1)</script></html>') }]);
+      const bad = a.page.locator('.drafts .draft[data-status="failed"]', { hasText: 'evil.png' });
+      await bad.waitFor();
+      assert((await bad.textContent()).includes('not allowed'), `refusal shown: ${await bad.textContent()}`);
+      await a.page.getByLabel('Message', { exact: true }).fill('not with that file');
+      assert(await a.page.getByRole('button', { name: 'Send message' }).isDisabled(), 'Send is disabled while a file failed');
+      await a.page.getByRole('button', { name: 'Remove evil.png' }).click();
+      await waitFor(async () => (await a.page.locator('.drafts .draft').count()) === 0, 'the failed chip removed');
+      await a.page.getByLabel('Message', { exact: true }).fill('');
+    });
+
+    await step('avatars: set in the profile dialog, shown to the other user next to messages, in the list and the members', async () => {
+      const orange = [240, 140, 20];
+      const teal = [20, 150, 140];
+      // A soft disc on a lighter ground: the center pixel is the color.
+      const face = (color) =>
+        png(96, 96, (x, y) => {
+          const d = Math.hypot(x - 48, y - 48) / 48;
+          return color.map((c) => Math.round(c + (255 - c) * Math.min(1, Math.max(0, d - 0.35))));
+        });
+      for (const [{ page }, color, name] of [
+        [a, orange, 'alice.png'],
+        [b, teal, 'bob.png'],
+      ]) {
+        await page.getByRole('button', { name: 'Profile and avatar' }).click();
+        const dlg = page.getByRole('dialog', { name: 'Profile' });
+        await dlg.locator('input[type="file"]').setInputFiles({ name, mimeType: 'image/png', buffer: face(color) });
+        await dlg.getByText('Your avatar is updated.').waitFor();
+        await page.locator('.me .avatar[data-avatar="image"] img').waitFor();
+        assert(near(await centerColor(page.locator('.me .avatar img')), color), 'my own avatar shows');
+        await dlg.getByRole('button', { name: 'Close', exact: true }).last().click();
+        await dlg.waitFor({ state: 'detached' });
+      }
+      // Each sees the other's new avatar when loading it (there is no "avatar changed" event).
+      for (const [{ page, info }, other, color] of [
+        [b, A, orange],
+        [a, B, teal],
+      ]) {
+        await page.reload();
+        await page.locator('.status[data-status="online"]').waitFor({ timeout: 15_000 });
+        await page.locator('#conv-title', { hasText: design }).waitFor();
+        const beside = page.locator('.messages .msg.other .gutter .avatar[data-avatar="image"] img').first();
+        await beside.waitFor();
+        assert(near(await centerColor(beside), color), `${info.name} sees ${other.display}'s avatar next to the messages`);
+        const item = dmItem(page, other.display);
+        await item.locator('.avatar[data-avatar="image"] img').waitFor();
+        assert(near(await centerColor(item.locator('.avatar img')), color), `${info.name} sees it in the conversation list`);
+        await page.getByRole('button', { name: 'Members' }).click();
+        const dlg = page.getByRole('dialog', { name: 'Members' });
+        const member = dlg.locator('.member', { hasText: other.display });
+        await member.locator('.avatar[data-avatar="image"] img').waitFor();
+        assert(near(await centerColor(member.locator('.avatar img')), color), `${info.name} sees it in the member list`);
+        await page.keyboard.press('Escape');
+        await dlg.waitFor({ state: 'detached' });
+      }
+      await a.page.locator('.messages .msg', { hasText: fixed }).locator('.reaction').first().waitFor();
+      await a.page.locator('.messages .msg img.thumb[src^="blob:"]').waitFor();
+      await a.page.getByLabel('Message', { exact: true }).focus();
+      await shot(a.page, 'conversation-features.png');
+    });
+
+    await step('presence: a DM peer’s dot turns online when they connect and offline after they close', async () => {
+      await a.page.getByRole('button', { name: 'New message' }).click();
+      await a.page.getByRole('dialog', { name: 'New message' }).getByLabel('Username').fill(C.username);
+      await a.page.getByRole('button', { name: 'Start chat' }).click();
+      await a.page.locator('#conv-title', { hasText: C.display }).waitFor();
+      const dot = dmItem(a.page, C.display).locator('.presence');
+      await waitFor(async () => (await dot.getAttribute('data-presence')) === 'offline', 'C offline at first');
+      assertEqual(await dot.getAttribute('title'), 'Offline', 'never seen: no "last seen"');
+      // Someone without an avatar keeps the initials.
+      assertEqual(await dmItem(a.page, C.display).locator('.avatar').getAttribute('data-avatar'), 'initials', 'C has no avatar');
+      // B is online: A's DM with B says so from the initial state.
+      await waitFor(async () => (await dmItem(a.page, B.display).locator('.presence').getAttribute('data-presence')) === 'online', 'B online in A’s list');
+
+      const c = await newUserPage(browser, server.base, 'C');
+      await c.page.goto('/');
+      await c.page.getByLabel('Username').fill(C.username);
+      await c.page.getByLabel('Password').fill(C.password);
+      await c.page.getByRole('button', { name: 'Sign in' }).last().click();
+      await c.page.locator('.status[data-status="online"]').waitFor({ timeout: 15_000 });
+      await waitFor(async () => (await dot.getAttribute('data-presence')) === 'online', 'C online in A’s list');
+      assertEqual(await dot.getAttribute('title'), 'Online', 'the dot’s title');
+      await a.page.locator('.conv-head', { hasText: 'Online' }).waitFor();
+      // C sees A online in return.
+      await waitFor(async () => (await dmItem(c.page, A.display).locator('.presence').getAttribute('data-presence')) === 'online', 'A online in C’s list');
+
+      await c.context.close();
+      await waitFor(async () => (await dot.getAttribute('data-presence')) === 'offline', 'C offline after closing', 30_000);
+      assert(/^Last seen /.test(await dot.getAttribute('title')), `"last seen" title: ${await dot.getAttribute('title')}`);
+      await a.page.locator('.conv-head', { hasText: 'Last seen' }).waitFor();
     });
 
     await step(`${BULK} messages: live delivery, a bounded DOM, and paging back through history`, async () => {

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
 import { ChatError, MAX_ATTACHMENTS, UPLOAD_TYPES, type UploadInfo } from '../lib/client';
 import { fileProblem } from './files';
+import { PaperclipIcon } from './icons';
 import { useChat, useEngine } from './chat';
 import { formatBytes, utf8Length } from './format';
 
@@ -196,7 +197,7 @@ export function Composer({ conversationId }: { conversationId: string }) {
           onClick={() => fileRef.current?.click()}
           disabled={drafts.length >= MAX_ATTACHMENTS}
         >
-          +
+          <PaperclipIcon />
         </button>
         <label htmlFor="composer-input" className="visually-hidden">
           Message

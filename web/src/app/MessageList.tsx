@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useId, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { isChatMessage, isImageType, type Message, type UploadInfo } from '../lib/client';
 import { linkify } from '../lib/linkify';
 import { actionErrorText } from '../state/engine';
@@ -8,6 +8,7 @@ import { Avatar, useBlob } from './Avatar';
 import { useChat, useEngine } from './chat';
 import { MAX_BODY_BYTES } from './Composer';
 import { Modal } from './dialogs';
+import { PencilIcon, SmileIcon, TrashIcon } from './icons';
 import { dayKey, dayLabel, formatBytes, fullTime, timeOf, utf8Length } from './format';
 
 type Row =
@@ -324,7 +325,7 @@ const MessageRow = memo(function MessageRow({
         <div className="msg-main">
           {row.showSender && <div className="sender">{senderName}</div>}
           <div className="bubble-line">
-            <div className="bubble">
+            <div className={attachments.length && mode !== 'edit' ? 'bubble has-files' : 'bubble'}>
               {m?.deleted ? (
                 <p className="body deleted">Message deleted</p>
               ) : mode === 'edit' && m ? (
@@ -373,7 +374,7 @@ const MessageRow = memo(function MessageRow({
                   title="React"
                   onClick={() => setMode(mode === 'react' ? 'idle' : 'react')}
                 >
-                  ☺
+                  <SmileIcon />
                 </button>
                 {row.own && (
                   <button
@@ -386,12 +387,12 @@ const MessageRow = memo(function MessageRow({
                       setMode('edit');
                     }}
                   >
-                    ✎
+                    <PencilIcon />
                   </button>
                 )}
                 {canDelete && (
                   <button type="button" className="icon-btn danger" aria-label="Delete message" title="Delete" onClick={() => setMode('delete')}>
-                    🗑
+                    <TrashIcon />
                   </button>
                 )}
               </div>
@@ -500,6 +501,7 @@ function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (body
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const ref = useRef<HTMLTextAreaElement>(null);
+  const id = useId();
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
@@ -520,11 +522,12 @@ function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (body
   };
   return (
     <div className="edit-box">
-      <label className="visually-hidden" htmlFor="edit-input">
+      <label className="visually-hidden" htmlFor={id}>
         Edit message
       </label>
       <textarea
-        id="edit-input"
+        id={id}
+        className="edit-input"
         ref={ref}
         value={text}
         rows={1}
