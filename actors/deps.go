@@ -48,6 +48,12 @@ type Config struct {
 	// PresenceRenew is how often hubs renew their reports. Default a third
 	// of PresenceLease.
 	PresenceRenew time.Duration
+	// PresenceMaxMembers: a user's presence changes are pushed to the
+	// members of the conversations they share that have at most this many
+	// members (every DM, small groups). Pushing them in big rooms costs
+	// O(members) per change and O(members²) when a room reconnects at once;
+	// clients ask GET /api/presence for the members they show. Default 100.
+	PresenceMaxMembers int
 }
 
 func (c Config) withDefaults() Config {
@@ -74,6 +80,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PresenceLease <= 0 {
 		c.PresenceLease = 30 * time.Second
+	}
+	if c.PresenceMaxMembers <= 0 {
+		c.PresenceMaxMembers = 100
 	}
 	if c.PresenceRenew <= 0 {
 		c.PresenceRenew = c.PresenceLease / 3

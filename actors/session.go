@@ -2,6 +2,7 @@ package actors
 
 import (
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -13,11 +14,17 @@ import (
 // connection, that live messages go out in seq order and never twice:
 // it remembers the highest seq delivered, drops what is at or below it, and
 // repairs a jump from the store before going on.
+//
+// The hub calls into a session directly for live messages and membership
+// changes (deliverFromHub, joinedFromHub, leftFromHub); mu serialises those
+// calls with the actor, which holds it while it handles any message.
 type session struct {
+	mu     sync.Mutex
 	deps   *Deps
 	userID string
 	conn   Conn
 	log    *slog.Logger
+	self   *actor.PID
 
 	ready   bool
 	waiting []any // client requests received before ready, in order
@@ -71,11 +78,15 @@ type baselinesLoaded struct {
 
 // Receive dispatches on the message type.
 func (s *session) Receive(ctx actor.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
+		s.self = ctx.Self()
 		s.deps.Metrics.Sessions.Inc()
 		s.loadMemberships(ctx)
 	case *actor.Stopped:
+		s.closing = true // the hub may still call in until it unregisters us
 		s.deps.Metrics.Sessions.Dec()
 		ctx.Send(s.hub(ctx), &unregisterSession{session: ctx.Self()})
 	case *membershipsLoaded:
@@ -84,16 +95,12 @@ func (s *session) Receive(ctx actor.Context) {
 		s.loadBaselines(ctx)
 	case *baselinesLoaded:
 		s.onBaselines(ctx, msg)
-	case *Delivery:
-		s.onDelivery(ctx, msg)
+	case *repairGap:
+		s.onRepairGap(ctx, msg)
 	case *fillDone:
 		s.onFillDone(ctx, msg)
 	case *retryFill:
 		s.onRetryFill(ctx, msg)
-	case *joined:
-		s.onJoined(msg)
-	case *left:
-		s.onLeft(msg)
 	case *ClientSend, *ClientSync, *ClientHistory:
 		s.onClient(ctx, msg)
 	case *grainResolved:
@@ -138,7 +145,7 @@ func (s *session) onMemberships(ctx actor.Context, m *membershipsLoaded) {
 	for _, c := range m.convs {
 		s.convs[c] = &convState{filling: true}
 	}
-	ctx.Send(s.hub(ctx), &registerSession{session: ctx.Self(), userID: s.userID, convs: m.convs})
+	ctx.Send(s.hub(ctx), &registerSession{session: ctx.Self(), direct: s, userID: s.userID, convs: m.convs})
 }
 
 func (s *session) loadBaselines(ctx actor.Context) {
@@ -196,17 +203,29 @@ func (s *session) onBaselines(ctx actor.Context, b *baselinesLoaded) {
 	}
 }
 
-func (s *session) onJoined(j *joined) {
-	if _, ok := s.convs[j.conversationID]; !ok {
-		s.convs[j.conversationID] = &convState{low: j.lastSeq, last: j.lastSeq}
+// joinedFromHub: the session's user became a member of conv (called by the hub).
+func (s *session) joinedFromHub(conv string, lastSeq int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return
 	}
-	s.emitNoCtx(&MembershipEvent{ConversationID: j.conversationID, Joined: true, LastSeq: j.lastSeq})
+	if _, ok := s.convs[conv]; !ok {
+		s.convs[conv] = &convState{low: lastSeq, last: lastSeq}
+	}
+	s.emitNoCtx(&MembershipEvent{ConversationID: conv, Joined: true, LastSeq: lastSeq})
 }
 
-func (s *session) onLeft(l *left) {
-	delete(s.convs, l.conversationID)
-	delete(s.grains, l.conversationID)
-	s.emitNoCtx(&MembershipEvent{ConversationID: l.conversationID})
+// leftFromHub: the session's user is no longer a member of conv (called by the hub).
+func (s *session) leftFromHub(conv string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return
+	}
+	delete(s.convs, conv)
+	delete(s.grains, conv)
+	s.emitNoCtx(&MembershipEvent{ConversationID: conv})
 }
 
 // emit hands ev to the connection; a full queue ends the session.

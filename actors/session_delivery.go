@@ -16,9 +16,19 @@ type fillDone struct {
 	err            error
 }
 
-// onDelivery handles a live message from the hub.
-func (s *session) onDelivery(ctx actor.Context, d *Delivery) {
-	st, ok := s.convs[d.Msg.ConversationId]
+// repairGap asks the session to repair a gap the hub found.
+type repairGap struct{ conversationID string }
+
+// deliverFromHub is the hub's path for a live message (called on the hub's
+// goroutine, under the session's lock).
+func (s *session) deliverFromHub(hubCtx actor.Context, d *Delivery) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return
+	}
+	conv := d.Msg.ConversationId
+	st, ok := s.convs[conv]
 	if !ok {
 		return // not (or no longer) a member
 	}
@@ -26,25 +36,40 @@ func (s *session) onDelivery(ctx actor.Context, d *Delivery) {
 		st.pending = append(st.pending, d)
 		return
 	}
-	s.deliverLive(ctx, d.Msg.ConversationId, st, d)
+	if s.advance(st, d) {
+		hubCtx.Send(s.self, &repairGap{conversationID: conv})
+	}
 }
 
-// deliverLive sends d if it is the next seq, drops it if already delivered,
-// and starts a gap repair if seqs are missing before it.
-func (s *session) deliverLive(ctx actor.Context, conv string, st *convState, d *Delivery) {
+// advance sends d if it is the next seq and drops it if already delivered.
+// When seqs are missing before it, it holds d, marks the conversation as
+// filling and reports that a repair must start.
+func (s *session) advance(st *convState, d *Delivery) (repair bool) {
 	seq := d.Msg.Seq
 	switch {
 	case seq <= st.last:
-		return
+		return false
 	case seq == st.last+1:
 		st.last = seq
-		s.emit(ctx, d)
-		return
+		s.emitNoCtx(d)
+		return false
 	}
 	st.filling = true
 	st.pending = append([]*Delivery{d}, st.pending...)
+	return true
+}
+
+// onRepairGap starts the repair of a gap the hub found.
+func (s *session) onRepairGap(ctx actor.Context, r *repairGap) {
+	if st, ok := s.convs[r.conversationID]; ok && st.filling && len(st.pending) > 0 {
+		s.startRepair(ctx, r.conversationID, st)
+	}
+}
+
+// startRepair loads the seqs missing before the first held delivery.
+func (s *session) startRepair(ctx actor.Context, conv string, st *convState) {
 	s.deps.Metrics.GapRepairs.Inc()
-	after, limit := st.last, int(seq-st.last-1)
+	after, limit := st.last, int(st.pending[0].Msg.Seq-st.last-1)
 	if limit > s.deps.Config.SyncLimit {
 		limit = s.deps.Config.SyncLimit
 	}
@@ -125,6 +150,8 @@ func (s *session) flush(ctx actor.Context, conv string, st *convState) {
 	for len(st.pending) > 0 && !st.filling {
 		d := st.pending[0]
 		st.pending = st.pending[1:]
-		s.deliverLive(ctx, conv, st, d)
+		if s.advance(st, d) {
+			s.startRepair(ctx, conv, st)
+		}
 	}
 }

@@ -216,9 +216,19 @@ func (u *userGrain) announce(ctx actor.Context) {
 		c, cancel := deps.storeCtx()
 		defer cancel()
 		ms, err := deps.Store.UserMemberships(c, id)
+		if err != nil {
+			return &presenceAudience{err: err}
+		}
+		ids := make([]string, len(ms))
+		for i, m := range ms {
+			ids[i] = m.ConversationID
+		}
+		counts, err := deps.Store.MemberCounts(c, ids)
 		out := &presenceAudience{err: err}
-		for _, m := range ms {
-			out.convs = append(out.convs, m.ConversationID)
+		for _, id := range ids {
+			if counts[id] <= deps.Config.PresenceMaxMembers {
+				out.convs = append(out.convs, id)
+			}
 		}
 		return out
 	})

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -81,5 +82,34 @@ func TestUserPresenceLeases(t *testing.T) {
 			t.Fatalf("stored lastSeen %v (%v), want %d", stored, err, ev.LastSeenMs)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestPresenceSkipsBigRooms: presence changes go to the conversations of at
+// most PresenceMaxMembers members, not to bigger rooms.
+func TestPresenceSkipsBigRooms(t *testing.T) {
+	st := openStore(t)
+	createConv(t, st, "dm", "alice", "bob")
+	createConv(t, st, "small", "alice", "bob", "carol")
+	createConv(t, st, "big", "alice", "bob", "carol", "dave")
+	sys := actor.NewActorSystem()
+	events := make(chan *PresenceChanged, 10)
+	hub := sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		if m, ok := c.Message().(*PresenceChanged); ok {
+			events <- m
+		}
+	}))
+	deps := newTestDeps(t, st, hub)
+	deps.Config.PresenceMaxMembers = 3
+	u := sys.Root.Spawn(newUserWithID(deps, "alice"))
+	sys.Root.Send(u, &SessionsReport{Node: "A", Count: 1, LeaseMs: 60_000, Version: 1})
+	select {
+	case ev := <-events:
+		got := slices.Sorted(slices.Values(ev.ConversationIds))
+		if !ev.Online || !slices.Equal(got, []string{"dm", "small"}) {
+			t.Fatalf("presence event %+v, want online to dm and small only", ev)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no presence event")
 	}
 }

@@ -65,6 +65,9 @@ type Conversations interface {
 	Members(ctx context.Context, conversationID string) ([]Member, error)
 	// UserMemberships returns every membership of a user.
 	UserMemberships(ctx context.Context, userID string) ([]Member, error)
+	// MemberCounts returns the number of members of each given conversation
+	// that has any (conversations without members are absent).
+	MemberCounts(ctx context.Context, conversationIDs []string) (map[string]int, error)
 	// MarkRead moves LastReadSeq forward to seq (never backward) and returns
 	// the value now stored; ErrNotFound when not a member.
 	MarkRead(ctx context.Context, conversationID, userID string, seq int64) (int64, error)

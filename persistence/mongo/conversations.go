@@ -166,6 +166,37 @@ func (s *Store) UserMemberships(ctx context.Context, userID string) ([]persisten
 	return s.findMembers(ctx, "memberships of "+userID, bson.D{{Key: fUserID, Value: userID}}, options.Find())
 }
 
+// MemberCounts implements persistence.Conversations with one aggregation
+// ($match on the indexed conversation id, $group by it).
+func (s *Store) MemberCounts(ctx context.Context, conversationIDs []string) (map[string]int, error) {
+	counts := make(map[string]int, len(conversationIDs))
+	if len(conversationIDs) == 0 {
+		return counts, nil
+	}
+	pipeline := mongo.Pipeline{
+		{{Key: "$match", Value: bson.D{{Key: fConversationID, Value: bson.D{{Key: "$in", Value: conversationIDs}}}}}},
+		{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$" + fConversationID}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}},
+	}
+	var rows []struct {
+		ID string `bson:"_id"`
+		N  int    `bson:"n"`
+	}
+	err := s.do(ctx, func(ctx context.Context) error {
+		cur, err := s.members.Aggregate(ctx, pipeline)
+		if err != nil {
+			return err
+		}
+		return cur.All(ctx, &rows)
+	})
+	if err != nil {
+		return nil, wrap("member counts", err)
+	}
+	for _, r := range rows {
+		counts[r.ID] = r.N
+	}
+	return counts, nil
+}
+
 func (s *Store) findMembers(ctx context.Context, op string, filter bson.D, opts *options.FindOptionsBuilder) ([]persistence.Member, error) {
 	var docs []memberDoc
 	err := s.do(ctx, func(ctx context.Context) error {

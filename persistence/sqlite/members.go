@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/actorchat/engine/persistence"
 )
@@ -102,6 +104,43 @@ func (s *Store) UserMemberships(ctx context.Context, userID string) ([]persisten
 		return nil, fmt.Errorf("memberships of %s: %w", userID, translate(err))
 	}
 	return members, nil
+}
+
+// memberCountChunk bounds the ids of one MemberCounts query (SQLite caps
+// the parameters of a statement).
+const memberCountChunk = 500
+
+// MemberCounts counts through the primary key (conversation_id, user_id),
+// a few hundred conversations per query.
+func (s *Store) MemberCounts(ctx context.Context, conversationIDs []string) (map[string]int, error) {
+	counts := make(map[string]int, len(conversationIDs))
+	for chunk := range slices.Chunk(conversationIDs, memberCountChunk) {
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		marks := strings.Repeat(",?", len(chunk))[1:]
+		rows, err := s.r.QueryContext(ctx,
+			`SELECT conversation_id, COUNT(*) FROM members WHERE conversation_id IN (`+marks+`) GROUP BY conversation_id`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("member counts: %w", translate(err))
+		}
+		for rows.Next() {
+			var id string
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("member counts: %w", translate(err))
+			}
+			counts[id] = n
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("member counts: %w", translate(err))
+		}
+	}
+	return counts, nil
 }
 
 // MarkRead moves LastReadSeq forward to seq (never backward) in one

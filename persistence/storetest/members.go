@@ -15,6 +15,7 @@ func memberCases() []testCase {
 		{"Members/SetRole", testMemberSetRole},
 		{"Members/OrderedByJoinedAt", testMembersOrdered},
 		{"Members/UserMemberships", testUserMemberships},
+		{"Members/MemberCounts", testMemberCounts},
 		{"Members/MarkReadForwardOnly", testMarkReadForwardOnly},
 		{"Members/NotFound", testMemberNotFound},
 	}
@@ -133,6 +134,30 @@ func testUserMemberships(t *testing.T, s persistence.Store) {
 	got, err = s.UserMemberships(ctx, "nobody")
 	ok(t, err, "UserMemberships unknown user")
 	wantMembers(t, "memberships of an unknown user", got, nil)
+}
+
+func testMemberCounts(t *testing.T, s persistence.Store) {
+	ctx := t.Context()
+	for _, id := range []string{"g1", "g2", "g3"} {
+		createGroup(t, s, id)
+	}
+	addMembers(t, s, member("g1", "u1", persistence.RoleOwner, 1), member("g1", "u2", persistence.RoleMember, 2),
+		member("g1", "u3", persistence.RoleMember, 3), member("g2", "u1", persistence.RoleOwner, 4),
+		member("g3", "u2", persistence.RoleOwner, 5))
+	ok(t, s.RemoveMember(ctx, "g1", "u3"), "RemoveMember")
+	ok(t, s.RemoveMember(ctx, "g3", "u2"), "RemoveMember")
+
+	got, err := s.MemberCounts(ctx, []string{"g1", "g2", "g3", "nope"})
+	ok(t, err, "MemberCounts")
+	want := map[string]int{"g1": 2, "g2": 1}
+	if len(got) != len(want) || got["g1"] != 2 || got["g2"] != 1 {
+		t.Fatalf("MemberCounts = %v, want %v", got, want)
+	}
+	got, err = s.MemberCounts(ctx, nil)
+	ok(t, err, "MemberCounts of none")
+	if len(got) != 0 {
+		t.Fatalf("MemberCounts(nil) = %v, want empty", got)
+	}
 }
 
 func testMarkReadForwardOnly(t *testing.T, s persistence.Store) {
