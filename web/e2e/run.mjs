@@ -767,7 +767,7 @@ async function main() {
       await a.page.setInputFiles('#composer-file', [{ name: 'evil.png', mimeType: 'image/png', buffer: Buffer.from('<html><script>alert(1)</script></html>') }]);
       const bad = a.page.locator('.drafts .draft[data-status="failed"]', { hasText: 'evil.png' });
       await bad.waitFor();
-      assert((await bad.textContent()).includes('not allowed'), `refusal shown: ${await bad.textContent()}`);
+      assert((await bad.textContent()).includes('Type not allowed'), `refusal shown: ${await bad.textContent()}`);
       await a.page.getByLabel('Message', { exact: true }).fill('not with that file');
       assert(await a.page.getByRole('button', { name: 'Send message' }).isDisabled(), 'Send is disabled while a file failed');
       await a.page.getByRole('button', { name: 'Remove evil.png' }).click();

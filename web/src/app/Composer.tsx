@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
 import { ChatError, MAX_ATTACHMENTS, UPLOAD_TYPES, type UploadInfo } from '../lib/client';
-import { fileProblem } from './files';
+import { ALLOWED_FILES_TEXT, fileProblem } from './files';
 import { PaperclipIcon } from './icons';
 import { useChat, useEngine } from './chat';
 import { formatBytes, utf8Length } from './format';
@@ -23,16 +23,16 @@ export interface Draft {
 }
 
 function uploadErrorText(e: unknown): string {
-  if (!(e instanceof ChatError)) return 'Upload failed.';
+  if (!(e instanceof ChatError)) return 'Upload failed';
   switch (e.code) {
     case 'too_large':
-      return 'Larger than the server allows.';
+      return 'Too large';
     case 'invalid':
-      return e.message === 'file type not allowed' ? 'This file type is not allowed.' : e.message || 'Refused by the server.';
+      return e.message === 'file type not allowed' ? 'Type not allowed' : e.message === 'the file is empty' ? 'Empty file' : 'Refused';
     case 'rate_limited':
-      return 'Too many uploads. Wait a moment, then retry.';
+      return 'Too many uploads: retry soon';
     default:
-      return 'Upload failed. Retry?';
+      return 'Upload failed';
   }
 }
 
@@ -147,7 +147,7 @@ export function Composer({ conversationId }: { conversationId: string }) {
 
   let hint: string | null = null;
   if (uploading) hint = 'Uploading…';
-  else if (failed) hint = 'Remove or retry the files that failed to send.';
+  else if (failed) hint = `Remove the files marked in red to send. ${ALLOWED_FILES_TEXT}.`;
 
   return (
     <form
@@ -193,7 +193,7 @@ export function Composer({ conversationId }: { conversationId: string }) {
           type="button"
           className="icon attach"
           aria-label="Attach files"
-          title="Attach files (images, PDF, text; up to 10 MB)"
+          title={`Attach files: ${ALLOWED_FILES_TEXT}`}
           onClick={() => fileRef.current?.click()}
           disabled={drafts.length >= MAX_ATTACHMENTS}
         >

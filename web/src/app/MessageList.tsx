@@ -298,7 +298,13 @@ const MessageRow = memo(function MessageRow({
   const m = row.m;
   const [mode, setMode] = useState<'idle' | 'edit' | 'react' | 'delete'>('idle');
   const [error, setError] = useState<string | null>(null);
+  // Touch screens have no hover: a tap on the bubble shows its actions.
+  const [selected, setSelected] = useState(false);
   const live = !!m && !m.deleted; // stored and not deleted: it can be changed
+  // Deleted meanwhile (by me elsewhere, or a moderator): nothing left to edit or react to.
+  useEffect(() => {
+    if (m?.deleted) setMode((cur) => (cur === 'delete' ? cur : 'idle'));
+  }, [m?.deleted]);
   const attachments = m ? (m.deleted ? [] : (m.attachments ?? [])) : (row.p?.attachments?.map((a) => a.id) ?? []);
 
   const react = (emoji: string) => {
@@ -309,7 +315,7 @@ const MessageRow = memo(function MessageRow({
 
   return (
     <div
-      className={`msg ${row.own ? 'own' : 'other'}${row.showSender || row.showAvatar ? ' first' : ''}${status ? ` ${status}` : ''}${mode === 'edit' ? ' editing' : ''}`}
+      className={`msg ${row.own ? 'own' : 'other'}${row.showSender || row.showAvatar ? ' first' : ''}${status ? ` ${status}` : ''}${mode === 'edit' ? ' editing' : ''}${selected ? ' selected' : ''}`}
       data-seq={m?.seq}
       data-client-msg-id={m?.clientMsgId ?? row.p?.clientMsgId}
       data-status={status ?? 'sent'}
@@ -325,7 +331,12 @@ const MessageRow = memo(function MessageRow({
         <div className="msg-main">
           {row.showSender && <div className="sender">{senderName}</div>}
           <div className="bubble-line">
-            <div className={attachments.length && mode !== 'edit' ? 'bubble has-files' : 'bubble'}>
+            <div
+              className={attachments.length && mode !== 'edit' ? 'bubble has-files' : 'bubble'}
+              onClick={(e) => {
+                if (live && !(e.target as Element).closest('a, button, textarea')) setSelected((v) => !v);
+              }}
+            >
               {m?.deleted ? (
                 <p className="body deleted">Message deleted</p>
               ) : mode === 'edit' && m ? (
@@ -391,14 +402,14 @@ const MessageRow = memo(function MessageRow({
                   </button>
                 )}
                 {canDelete && (
-                  <button type="button" className="icon-btn danger" aria-label="Delete message" title="Delete" onClick={() => setMode('delete')}>
+                  <button type="button" className="icon-btn destructive" aria-label="Delete message" title="Delete" onClick={() => setMode('delete')}>
                     <TrashIcon />
                   </button>
                 )}
               </div>
             )}
           </div>
-          {mode === 'react' && live && <ReactionPicker mine={m!.reactions} onPick={react} onClose={() => setMode('idle')} />}
+          {mode === 'react' && live && <ReactionPicker reactions={m!.reactions} onPick={react} onClose={() => setMode('idle')} />}
           {live && <Reactions m={m!} onToggle={react} />}
           {seen && <div className="seen">{seen}</div>}
           {error && (
@@ -430,7 +441,7 @@ const MessageRow = memo(function MessageRow({
 /** The reactions offered by the picker. */
 export const REACTION_PALETTE = ['👍', '❤️', '😂', '🎉', '😮', '😢'] as const;
 
-function ReactionPicker({ mine, onPick, onClose }: { mine: Message['reactions']; onPick: (emoji: string) => void; onClose: () => void }) {
+function ReactionPicker({ reactions, onPick, onClose }: { reactions: Message['reactions']; onPick: (emoji: string) => void; onClose: () => void }) {
   const meId = useChat((s) => s.me?.id ?? '');
   const first = useRef<HTMLButtonElement>(null);
   useEffect(() => first.current?.focus(), []);
@@ -445,9 +456,14 @@ function ReactionPicker({ mine, onPick, onClose }: { mine: Message['reactions'];
           onClose();
         }
       }}
+      onBlur={(e) => {
+        // Focus left the message (a click elsewhere, Tab away): close. Its own toolbar toggles it instead.
+        const to = e.relatedTarget as Node | null;
+        if (!to || !e.currentTarget.closest('.msg')?.contains(to)) onClose();
+      }}
     >
       {REACTION_PALETTE.map((emoji, i) => {
-        const on = !!mine?.[emoji]?.includes(meId);
+        const on = !!reactions?.[emoji]?.includes(meId);
         return (
           <button
             key={emoji}
