@@ -6,8 +6,9 @@
 // It builds chatd (with web/dist embedded) unless CHATD_BIN names a binary,
 // starts it on a free port with a fresh data dir, drives two browser
 // contexts through registration, a group chat both ways, a server restart in
-// the middle of the conversation, XSS and link rendering, and saves
-// screenshots to docs/screenshots/. Exits non-zero when any step fails.
+// the middle of the conversation, XSS and link rendering, edits, deletes,
+// reactions, attachments, avatars and presence, and saves screenshots to
+// docs/screenshots/. Exits non-zero when any step fails.
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
