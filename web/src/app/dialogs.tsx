@@ -144,6 +144,12 @@ export function NewDirectDialog({ onClose, onCreated }: { onClose: () => void; o
 }
 
 const ROLE_RANK: Record<string, number> = { owner: 0, admin: 1, member: 2 };
+const byRoleThenName = (a: Member, b: Member) =>
+  (ROLE_RANK[a.role] ?? 3) - (ROLE_RANK[b.role] ?? 3) || (a.displayName || a.username).localeCompare(b.displayName || b.username);
+/** Members whose presence the dialog shows (the first ones listed). */
+const PRESENCE_SHOWN = 100;
+/** The server's default --presence-max-members: bigger conversations get no live presence events. */
+const PRESENCE_PUSHED_MAX = 100;
 
 export function MembersDialog({ conversationId, onClose }: { conversationId: string; onClose: () => void }) {
   const engine = useEngine();
@@ -159,11 +165,23 @@ export function MembersDialog({ conversationId, onClose }: { conversationId: str
     void engine.fetchConversation(conversationId);
   }, [engine, conversationId]);
 
-  // Who of them is online (live events keep it current while the dialog is open).
-  const memberIds = (members ?? []).map((m) => m.userId).join(',');
+  // Who of them is online: the first PRESENCE_SHOWN members (two requests at most). Live events keep
+  // it current in conversations the server pushes presence for (up to --presence-max-members, 100 by
+  // default); in bigger ones it is asked again every minute while the dialog is open.
+  const presenceIds = [...(members ?? [])]
+    .sort(byRoleThenName)
+    .slice(0, PRESENCE_SHOWN)
+    .map((m) => m.userId)
+    .join(',');
+  const bigRoom = (members?.length ?? 0) > PRESENCE_PUSHED_MAX;
   useEffect(() => {
-    if (memberIds) void engine.loadPresence(memberIds.split(','));
-  }, [engine, memberIds]);
+    if (!presenceIds) return;
+    const ask = () => void engine.loadPresence(presenceIds.split(','));
+    ask();
+    if (!bigRoom) return;
+    const t = setInterval(ask, 60_000);
+    return () => clearInterval(t);
+  }, [engine, presenceIds, bigRoom]);
 
   if (!conv) return null;
   const role = conv.role || 'member';
@@ -171,9 +189,8 @@ export function MembersDialog({ conversationId, onClose }: { conversationId: str
   const canAdd = isGroup && (role === 'owner' || role === 'admin');
   const canRemove = (m: Member) =>
     isGroup && m.userId !== me?.id && (role === 'owner' || (role === 'admin' && m.role === 'member'));
-  const sorted = [...(members ?? [])].sort(
-    (a, b) => (ROLE_RANK[a.role] ?? 3) - (ROLE_RANK[b.role] ?? 3) || (a.displayName || a.username).localeCompare(b.displayName || b.username),
-  );
+  const sorted = [...(members ?? [])].sort(byRoleThenName);
+  const shown = new Set(presenceIds.split(','));
 
   const add = (e: FormEvent) => {
     e.preventDefault();
@@ -189,7 +206,7 @@ export function MembersDialog({ conversationId, onClose }: { conversationId: str
       <ul className="member-list" aria-label="Members">
         {sorted.map((m) => (
           <li key={m.userId} className="member">
-            <Avatar userId={m.userId} name={m.displayName || m.username} size="small" presence={m.userId !== me?.id} />
+            <Avatar userId={m.userId} name={m.displayName || m.username} size="small" presence={m.userId !== me?.id && shown.has(m.userId)} />
             <span className="member-text">
               <span className="member-name">
                 {m.displayName || m.username}
