@@ -23,7 +23,7 @@ type session struct {
 	deps   *Deps
 	userID string
 	conn   Conn
-	log    *slog.Logger
+	connID string
 	self   *actor.PID
 
 	ready   bool
@@ -57,7 +57,7 @@ func SpawnSession(sys *actor.ActorSystem, deps *Deps, userID, connID string, con
 			deps:   deps,
 			userID: userID,
 			conn:   conn,
-			log:    deps.Log.With("user_id", userID, "conn_id", connID),
+			connID: connID,
 			convs:  map[string]*convState{},
 			grains: map[string]*actor.PID{},
 			parked: map[string][]func(*actor.PID){},
@@ -114,6 +114,12 @@ func (s *session) Receive(ctx actor.Context) {
 	default:
 		s.receiveFeature(ctx, msg)
 	}
+}
+
+// logger returns the session's logger. It is built when needed: a logger
+// with attributes costs about 1 KB, and most sessions never log.
+func (s *session) logger() *slog.Logger {
+	return s.deps.Log.With("user_id", s.userID, "conn_id", s.connID)
 }
 
 func (s *session) hub(ctx actor.Context) *actor.PID {
@@ -235,7 +241,7 @@ func (s *session) emit(ctx actor.Context, ev Outbound) {
 	}
 	if !s.conn.Send(ev) {
 		s.closing = true
-		s.log.Info("slow consumer: closing connection")
+		s.logger().Info("slow consumer: closing connection")
 		s.conn.Close(CloseSlowConsumer)
 		ctx.Stop(ctx.Self())
 	}
@@ -255,7 +261,7 @@ func (s *session) emitNoCtx(ev Outbound) {
 
 // fail ends a session that cannot go on; the client reconnects.
 func (s *session) fail(ctx actor.Context, what string, err error) {
-	s.log.Warn("session failed", "step", what, "err", err)
+	s.logger().Warn("session failed", "step", what, "err", err)
 	s.closing = true
 	s.conn.Close(CloseUnavailable)
 	ctx.Stop(ctx.Self())

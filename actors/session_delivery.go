@@ -91,7 +91,7 @@ func (s *session) onFillDone(ctx actor.Context, f *fillDone) {
 	st.filling = false
 	before := st.last
 	if f.err != nil {
-		s.log.Warn("gap repair failed", "conv_id", f.conversationID, "err", f.err)
+		s.logger().Warn("gap repair failed", "conv_id", f.conversationID, "err", f.err)
 	}
 	for _, m := range f.msgs {
 		if m.Seq == st.last+1 {
@@ -119,7 +119,7 @@ const maxRepairFailures = 3
 func (s *session) retryRepair(ctx actor.Context, conv string, st *convState) {
 	st.repairFailures++
 	if st.repairFailures >= maxRepairFailures {
-		s.log.Warn("gap repair keeps failing: closing the connection for a resync", "conv_id", conv)
+		s.logger().Warn("gap repair keeps failing: closing the connection for a resync", "conv_id", conv)
 		s.closing = true
 		s.conn.Close(CloseResync)
 		ctx.Stop(ctx.Self())

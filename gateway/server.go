@@ -127,8 +127,11 @@ type Server struct {
 	draining atomic.Bool
 	mu       sync.Mutex
 	conns    map[*wsConn]struct{}
-	wg       sync.WaitGroup // one per WebSocket handler
+	wg       sync.WaitGroup // one per tracked WebSocket
 	nextConn atomic.Uint64
+
+	startPinger sync.Once
+	stopPinger  chan struct{} // closed by Drain
 
 	writeBuffers sync.Pool // write buffers shared by idle connections
 	batchBuffers sync.Pool // *[]byte for wsConn.writeBatch
@@ -150,7 +153,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	if deps.Registry == nil {
 		deps.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg.withDefaults(), deps: deps, log: deps.Log, mux: http.NewServeMux(), conns: map[*wsConn]struct{}{}}
+	s := &Server{cfg: cfg.withDefaults(), deps: deps, log: deps.Log, mux: http.NewServeMux(), conns: map[*wsConn]struct{}{}, stopPinger: make(chan struct{})}
 	s.metrics = newGatewayMetrics(deps.Registry)
 	s.users = newUserLimits(s.cfg.Limits)
 	s.batchBuffers.New = func() any { b := make([]byte, 0, 4096); return &b }
@@ -215,9 +218,21 @@ func (s *Server) Drain(ctx context.Context) error {
 	go func() { s.wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		s.stopPingerOnce()
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("drain websockets: %w", ctx.Err())
+	}
+}
+
+// stopPingerOnce ends the pinger (Drain may be called more than once).
+func (s *Server) stopPingerOnce() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.stopPinger:
+	default:
+		close(s.stopPinger)
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 
 func (s *Server) upgrader() *websocket.Upgrader {
 	return &websocket.Upgrader{
-		ReadBufferSize:  1024,
+		ReadBufferSize:  512, // frames above it are read past the buffer
 		WriteBufferSize: 1024,
 		WriteBufferPool: &s.writeBuffers,
 		CheckOrigin:     s.checkOrigin,
@@ -47,8 +47,11 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 	return false
 }
 
-// handleWS upgrades, authenticates with the first frame, starts the session
-// actor and the writer goroutine, and runs the reader on this goroutine.
+// handleWS upgrades, authenticates with the first frame and starts the
+// session actor, then hands the socket to a reader goroutine of its own and
+// returns: net/http's goroutine, whose stack grew deep during the upgrade and
+// the authentication, and its buffered reader and writer are released, and
+// an idle connection keeps one small stack.
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
 		writeError(w, CodeUnavailable, "server is shutting down")
@@ -63,19 +66,17 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
-	s.wg.Add(1)
-	defer s.wg.Done()
 	c := newWSConn(ws, &s.cfg, &s.batchBuffers)
 	if !s.track(c) {
 		s.metrics.refused.Inc()
 		closeNow(ws, CloseTryAgainLater, "node full: try another node", s.cfg.WriteTimeout)
 		return
 	}
-	defer s.untrack(c)
 	ws.SetReadLimit(s.cfg.ReadLimit)
 	claims, ok := s.authenticate(ws)
 	if !ok {
 		s.metrics.refused.Inc()
+		s.untrack(c)
 		return
 	}
 	release, ok := s.users.connect(claims.UserID)
@@ -83,24 +84,30 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		s.metrics.refused.Inc()
 		s.metrics.rateLimited.Inc()
 		refuseTooMany(ws, s.cfg.WriteTimeout)
+		s.untrack(c)
 		return
 	}
-	defer release()
+	c.nextPing.Store(time.Now().Add(s.cfg.PingInterval).UnixMilli())
 	c.expires.Store(claims.ExpiresAt.UnixMilli())
 	s.metrics.connections.Inc()
-	defer s.metrics.connections.Dec()
-
 	connID := strconv.FormatUint(s.nextConn.Add(1), 36)
 	pid := actors.SpawnSession(s.deps.System, s.deps.Actors, claims.UserID, connID, c)
-	writerDone := make(chan struct{})
-	go func() { defer close(writerDone); c.writeLoop() }()
-	s.readLoop(c, pid, claims)
-	c.shutdown(websocket.CloseNormalClosure, "")
-	s.deps.System.Root.Send(pid, &actors.ConnClosed{})
-	<-writerDone
+	go s.serveWS(c, pid, claims, release)
 }
 
-// track registers c unless the node is full or draining.
+// serveWS reads until the socket ends, then closes the session.
+func (s *Server) serveWS(c *wsConn, session *actor.PID, claims Claims, release func()) {
+	defer s.untrack(c)
+	defer release()
+	defer s.metrics.connections.Dec()
+	s.readLoop(c, session, claims)
+	c.shutdown(websocket.CloseNormalClosure, "")
+	s.deps.System.Root.Send(session, &actors.ConnClosed{})
+	<-c.ended
+}
+
+// track registers c unless the node is full or draining, and counts it in
+// the drain's wait group until untrack.
 func (s *Server) track(c *wsConn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -108,6 +115,8 @@ func (s *Server) track(c *wsConn) bool {
 		return false
 	}
 	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.startPinger.Do(func() { go s.pingLoop() })
 	return true
 }
 
@@ -115,6 +124,34 @@ func (s *Server) untrack(c *wsConn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// pingLoop is the server's one pinger: a few times per PingInterval it
+// visits every connection, ends those whose token expired and queues a ping
+// where one is due (so no connection needs a timer or goroutine of its own).
+func (s *Server) pingLoop() {
+	every := s.cfg.PingInterval
+	t := time.NewTicker(max(every/4, time.Millisecond))
+	defer t.Stop()
+	var conns []*wsConn
+	for {
+		select {
+		case <-s.stopPinger:
+			return
+		case now := <-t.C:
+			s.mu.Lock()
+			for c := range s.conns {
+				conns = append(conns, c)
+			}
+			s.mu.Unlock()
+			for _, c := range conns {
+				c.tick(now, every)
+			}
+			clear(conns)
+			conns = conns[:0]
+		}
+	}
 }
 
 func closeNow(ws *websocket.Conn, code int, text string, timeout time.Duration) {

@@ -153,6 +153,18 @@ func TestMessagesReachEverySessionInOrder(t *testing.T) {
 				}
 			}
 			for _, c := range []*client{a1, b1} {
+				// An ack and the echo of the same message may arrive in either order.
+				countAcks := func() (n int) {
+					for _, f := range c.seen {
+						if f.Type == "ack" || f.Type == "error" {
+							n++
+						}
+					}
+					return n
+				}
+				if countAcks() < perSender {
+					c.waitFor(func(frame) bool { return countAcks() >= perSender }, fmt.Sprintf("%d acks", perSender))
+				}
 				for _, f := range c.seen {
 					if f.Type == "ack" {
 						acks <- f

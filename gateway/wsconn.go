@@ -25,35 +25,58 @@ const (
 	CloseResync        = 4004                         // the server could not repair a gap: reconnect and sync
 )
 
-// wsConn is one WebSocket's outbound side: a bounded queue drained by its
-// writer goroutine (writeLoop), the only goroutine that writes to the socket
-// apart from control frames. It implements actors.Conn.
+// wsConn is one WebSocket's outbound side: a bounded queue drained by a
+// writer goroutine that runs only while there is something to write (an idle
+// connection has no writer and no timer: the server's pinger enqueues its
+// pings). The writer is the only goroutine that writes to the socket apart
+// from control frames written before the session starts. It implements
+// actors.Conn.
 type wsConn struct {
-	ws        *websocket.Conn
-	out       *outQueue
-	done      chan struct{} // closed when the connection must end
-	closeOnce sync.Once
+	ws       *websocket.Conn
+	cfg      *Config
+	buffers  *sync.Pool   // batch buffers (*[]byte) shared by every connection of the server
+	expires  atomic.Int64 // access token expiry, unix ms; 0 until authenticated
+	nextPing atomic.Int64 // when the pinger pings next, unix ms
+
+	mu        sync.Mutex
+	out       outQueue
+	writing   bool // a writer goroutine is draining out (stays true once the connection ended)
+	closing   bool // shutdown was asked: no more pushes; the writer sends the close frame
 	closeCode int
 	closeText string
-	expires   atomic.Int64 // access token expiry, unix ms
-	cfg       *Config
-	buffers   *sync.Pool // batch buffers (*[]byte) shared by every connection of the server
+	ended     chan struct{} // closed once the writer has closed the socket
 }
 
 func newWSConn(ws *websocket.Conn, cfg *Config, buffers *sync.Pool) *wsConn {
-	return &wsConn{ws: ws, out: newOutQueue(cfg.SendQueue), done: make(chan struct{}), cfg: cfg, buffers: buffers}
+	return &wsConn{ws: ws, cfg: cfg, buffers: buffers, out: outQueue{max: cfg.SendQueue}, ended: make(chan struct{})}
 }
 
 // Send queues ev without blocking; false when full or closed.
 func (c *wsConn) Send(ev actors.Outbound) bool { return c.enqueue(ev) }
 
+// enqueue queues ev and starts a writer if none runs; false when the queue
+// is full or the connection is closing.
 func (c *wsConn) enqueue(ev any) bool {
-	select {
-	case <-c.done:
+	c.mu.Lock()
+	if c.closing || !c.out.push(ev) {
+		c.mu.Unlock()
 		return false
-	default:
 	}
-	return c.out.push(ev)
+	start := c.claimWriter()
+	c.mu.Unlock()
+	if start {
+		go c.drain()
+	}
+	return true
+}
+
+// claimWriter reports whether the caller must start the writer (mu held).
+func (c *wsConn) claimWriter() bool {
+	if c.writing {
+		return false
+	}
+	c.writing = true
+	return true
 }
 
 // Close ends the connection for a session's reason.
@@ -70,56 +93,85 @@ func (c *wsConn) Close(reason actors.CloseReason) {
 	}
 }
 
-// shutdown asks the writer to send a close frame and end; first call wins.
+// shutdown asks the writer to send a close frame and close the socket;
+// the first call wins.
 func (c *wsConn) shutdown(code int, text string) {
-	c.closeOnce.Do(func() {
-		c.closeCode, c.closeText = code, text
-		close(c.done)
-	})
-}
-
-// writeLoop writes queued frames and pings until shutdown or a write error,
-// then sends the close frame and closes the socket (which ends the reader).
-func (c *wsConn) writeLoop() {
-	ping := time.NewTicker(c.cfg.PingInterval)
-	defer ping.Stop()
-	defer c.ws.Close()
-	defer c.out.close()
-	var batch []any
-	for {
-		select {
-		case <-c.out.ready:
-			batch = c.out.take(batch)
-			ok := c.writeBatch(batch)
-			clear(batch)
-			if !ok {
-				return
-			}
-		case <-ping.C:
-			if time.Now().UnixMilli() > c.expires.Load() {
-				c.shutdown(CloseUnauthorized, "token expired")
-				continue
-			}
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteTimeout)); err != nil {
-				c.shutdown(CloseInternalError, "write failed")
-				return
-			}
-		case <-c.done:
-			c.flushQueued()
-			msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
-			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.cfg.WriteTimeout))
-			return
-		}
-	}
-}
-
-// flushQueued writes what is already queued (replies to requests the client
-// made) before the close frame, except on a slow consumer.
-func (c *wsConn) flushQueued() {
-	if c.closeCode == CloseSlowConsumer {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
 		return
 	}
-	c.writeBatch(c.out.take(nil))
+	c.closing, c.closeCode, c.closeText = true, code, text
+	start := c.claimWriter()
+	c.mu.Unlock()
+	if start {
+		go c.drain()
+	}
+}
+
+// drain writes what is queued, batch by batch, and returns when the queue
+// is empty. After a shutdown it writes what is queued (replies to requests
+// the client made; not for a slow consumer), then the close frame, and
+// closes the socket, which ends the reader.
+func (c *wsConn) drain() {
+	var batch []any
+	for {
+		c.mu.Lock()
+		batch = c.out.take(batch)
+		closing, code, text := c.closing, c.closeCode, c.closeText
+		if len(batch) == 0 && !closing {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		if closing {
+			if code != CloseSlowConsumer {
+				c.writeBatch(batch)
+			}
+			c.finish(code, text)
+			return
+		}
+		if !c.writeBatch(batch) {
+			c.mu.Lock()
+			c.closing = true
+			c.mu.Unlock()
+			c.finish(CloseInternalError, "write failed")
+			return
+		}
+		clear(batch)
+	}
+}
+
+// finish sends the close frame (best effort) and closes the socket.
+func (c *wsConn) finish(code int, text string) {
+	msg := websocket.FormatCloseMessage(code, text)
+	_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.cfg.WriteTimeout))
+	_ = c.ws.Close()
+	close(c.ended)
+}
+
+// wsPing is the pinger's queue entry: a ping control frame.
+type wsPing struct{}
+
+var pingEvent = &wsPing{}
+
+// tick is the pinger's visit: it ends a connection whose token expired and
+// queues a ping when one is due.
+func (c *wsConn) tick(now time.Time, every time.Duration) {
+	exp := c.expires.Load()
+	if exp == 0 {
+		return // not authenticated yet: the auth deadline covers it
+	}
+	ms := now.UnixMilli()
+	if ms > exp {
+		c.shutdown(CloseUnauthorized, "token expired")
+		return
+	}
+	if ms >= c.nextPing.Load() {
+		c.nextPing.Store(ms + every.Milliseconds())
+		c.enqueue(pingEvent)
+	}
 }
 
 // writeBatch writes every queued event as its own text frame, all of them
@@ -135,6 +187,10 @@ func (c *wsConn) writeBatch(batch []any) bool {
 	bp := c.buffers.Get().(*[]byte)
 	buf := (*bp)[:0]
 	for _, ev := range batch {
+		if ev == pingEvent {
+			buf = append(buf, 0x89, 0x00) // ping, FIN, no payload
+			continue
+		}
 		frame, err := encodeOutbound(ev)
 		if err != nil {
 			continue
@@ -148,11 +204,7 @@ func (c *wsConn) writeBatch(batch []any) bool {
 		*bp = buf[:0]
 		c.buffers.Put(bp)
 	}
-	if err != nil {
-		c.shutdown(CloseInternalError, "write failed")
-		return false
-	}
-	return true
+	return err == nil
 }
 
 // maxPooledBuffer is the largest batch buffer kept for reuse.
