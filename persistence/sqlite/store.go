@@ -33,6 +33,8 @@ type Store struct {
 	r      *sql.DB // read-only connections
 	stmts  statements
 	commit *committer // group commit of AppendMessages (groupcommit.go)
+
+	ckptStop, ckptDone chan struct{} // background WAL checkpoints (checkpoint.go)
 }
 
 var _ persistence.Store = (*Store)(nil)
@@ -62,6 +64,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
 	}
 	s.startCommitter()
+	s.startCheckpointer()
 	return s, nil
 }
 
@@ -111,6 +114,7 @@ func dsn(cfg Config, writer bool) string {
 		q.Add("_pragma", "synchronous("+sync+")")
 		// Keep the WAL from staying large after a burst of writes.
 		q.Add("_pragma", "journal_size_limit(67108864)")
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walSafetyPages)) // see checkpoint.go
 		// Take the write lock at BEGIN rather than at the first write, so a
 		// transaction never fails to upgrade its lock half-way.
 		q.Set("_txlock", "immediate")
@@ -125,6 +129,7 @@ func dsn(cfg Config, writer bool) string {
 // It closes everything even when ctx is done, and reports every failure.
 func (s *Store) Close(ctx context.Context) error {
 	s.stopCommitter()
+	s.stopCheckpointer()
 	_, optErr := s.w.ExecContext(ctx, "PRAGMA optimize")
 	stmtErr := s.stmts.close()
 	return errors.Join(optErr, stmtErr, s.closeDBs())
