@@ -127,6 +127,7 @@ type Deps struct {
 	Now func() time.Time
 
 	inflight *atomic.Int64 // store calls started by runAsync and not yet returned
+	counts   *memberCounts // member counts for presence (membercounts.go)
 }
 
 // NewDeps fills defaults and validates.
@@ -148,6 +149,7 @@ func NewDeps(d Deps) (*Deps, error) {
 		d.Now = time.Now
 	}
 	d.inflight = &atomic.Int64{}
+	d.counts = &memberCounts{}
 	if d.ForgetGrain == nil {
 		d.ForgetGrain = func(string) {}
 	}

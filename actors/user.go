@@ -223,7 +223,7 @@ func (u *userGrain) announce(ctx actor.Context) {
 		for i, m := range ms {
 			ids[i] = m.ConversationID
 		}
-		counts, err := deps.Store.MemberCounts(c, ids)
+		counts, err := deps.counts.get(c, deps, ids)
 		out := &presenceAudience{err: err}
 		for _, id := range ids {
 			if counts[id] <= deps.Config.PresenceMaxMembers {
