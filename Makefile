@@ -80,7 +80,7 @@ vet:
 
 # Regenerates the committed protobuf code. Needs protoc (Debian: protobuf-compiler).
 proto: tools
-	protoc --plugin=protoc-gen-go=$(GOBIN)/protoc-gen-go --go_out=. --go_opt=paths=source_relative actors/messages.proto
+	protoc --plugin=protoc-gen-go=$(GOBIN)/protoc-gen-go --go_out=. --go_opt=paths=source_relative actors/messages.proto gateway/wirepb/wire.proto
 
 tools:
 	@command -v protoc >/dev/null || (apt-get update -qq && apt-get install -y -qq protobuf-compiler)

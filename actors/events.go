@@ -1,5 +1,7 @@
 package actors
 
+import "sync"
+
 // Conn is a session's connection, implemented by the gateway. Send must not
 // block: it queues ev for the connection's writer and returns false when the
 // queue is full or closed, and the session then closes the connection as a
@@ -31,6 +33,17 @@ type Ready struct{ UserID string }
 type Delivery struct {
 	Msg   *ChatMessage
 	Frame []byte
+
+	binOnce sync.Once
+	bin     []byte
+}
+
+// Binary returns the message's binary frame, encoded by encode on first
+// use: a Delivery is shared by every receiver on the node, so the binary
+// form is built once, and only if a connection asked for it.
+func (d *Delivery) Binary(encode func(*ChatMessage) []byte) []byte {
+	d.binOnce.Do(func() { d.bin = encode(d.Msg) })
+	return d.bin
 }
 
 // Ack answers a send with the stored message.

@@ -22,6 +22,7 @@ func (s *Server) upgrader() *websocket.Upgrader {
 		WriteBufferSize: 1024,
 		WriteBufferPool: &s.writeBuffers,
 		CheckOrigin:     s.checkOrigin,
+		Subprotocols:    []string{SubprotocolProto},
 	}
 }
 

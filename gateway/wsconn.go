@@ -35,6 +35,7 @@ type wsConn struct {
 	ws       *websocket.Conn
 	cfg      *Config
 	buffers  *sync.Pool   // batch buffers (*[]byte) shared by every connection of the server
+	binary   bool         // the client chose SubprotocolProto: messages and acks go as binary frames
 	expires  atomic.Int64 // access token expiry, unix ms; 0 until authenticated
 	nextPing atomic.Int64 // when the pinger pings next, unix ms
 
@@ -48,7 +49,8 @@ type wsConn struct {
 }
 
 func newWSConn(ws *websocket.Conn, cfg *Config, buffers *sync.Pool) *wsConn {
-	return &wsConn{ws: ws, cfg: cfg, buffers: buffers, out: outQueue{max: cfg.SendQueue}, ended: make(chan struct{})}
+	return &wsConn{ws: ws, cfg: cfg, buffers: buffers, out: outQueue{max: cfg.SendQueue}, ended: make(chan struct{}),
+		binary: ws.Subprotocol() == SubprotocolProto}
 }
 
 // Send queues ev without blocking; false when full or closed.
@@ -174,10 +176,10 @@ func (c *wsConn) tick(now time.Time, every time.Duration) {
 	}
 }
 
-// writeBatch writes every queued event as its own text frame, all of them
+// writeBatch writes every queued event as its own frame, all of them
 // in one write to the socket. The profile of a busy node showed 40% of its
 // CPU in one write syscall per frame; a batch costs one. The frames are
-// plain RFC 6455 server frames (FIN, text, unmasked, no extensions); gorilla
+// plain RFC 6455 server frames (FIN, text or binary, unmasked, no extensions); gorilla
 // writes only control frames on this connection, each with one Write, and
 // net.Conn writes do not interleave.
 func (c *wsConn) writeBatch(batch []any) bool {
@@ -191,11 +193,7 @@ func (c *wsConn) writeBatch(batch []any) bool {
 			buf = append(buf, 0x89, 0x00) // ping, FIN, no payload
 			continue
 		}
-		frame, err := encodeOutbound(ev)
-		if err != nil {
-			continue
-		}
-		buf = appendTextFrame(buf, frame)
+		buf, _ = appendFrame(buf, ev, c.binary)
 	}
 	conn := c.ws.NetConn()
 	_ = conn.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
@@ -210,16 +208,22 @@ func (c *wsConn) writeBatch(batch []any) bool {
 // maxPooledBuffer is the largest batch buffer kept for reuse.
 const maxPooledBuffer = 256 << 10
 
-// appendTextFrame appends one unmasked, final text frame holding payload.
-func appendTextFrame(buf, payload []byte) []byte {
+// WebSocket data frame opcodes.
+const (
+	opText   = 0x1
+	opBinary = 0x2
+)
+
+// appendDataFrame appends one unmasked, final data frame holding payload.
+func appendDataFrame(buf []byte, op byte, payload []byte) []byte {
 	n := len(payload)
 	switch {
 	case n < 126:
-		buf = append(buf, 0x81, byte(n))
+		buf = append(buf, 0x80|op, byte(n))
 	case n <= 0xFFFF:
-		buf = append(buf, 0x81, 126, byte(n>>8), byte(n))
+		buf = append(buf, 0x80|op, 126, byte(n>>8), byte(n))
 	default:
-		buf = append(buf, 0x81, 127)
+		buf = append(buf, 0x80|op, 127)
 		buf = binary.BigEndian.AppendUint64(buf, uint64(n))
 	}
 	return append(buf, payload...)

@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/actorchat/engine/gateway/wirepb"
 )
 
 func TestHistogramBucketsCoverEveryValue(t *testing.T) {
@@ -205,5 +209,25 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		if code := run(args, &out, &errOut); code != 2 {
 			t.Errorf("run(%q) = %d, want 2 (stderr %q)", args, code, errOut.String())
 		}
+	}
+}
+
+// TestDecodeBinary: binary message and ack frames decode to the events
+// their JSON twins give; garbage is an error.
+func TestDecodeBinary(t *testing.T) {
+	msg, _ := proto.Marshal(&wirepb.ServerFrame{Frame: &wirepb.ServerFrame_Message{Message: &wirepb.Message{
+		ConversationId: "c1", Seq: 7, ClientMsgId: "k7", Body: "t=1 k=x"}}})
+	ev, err := decodeBinary(msg)
+	if err != nil || ev.Type != "message" || ev.ConversationID != "c1" || ev.Seq != 7 || ev.ClientMsgID != "k7" || ev.Body != "t=1 k=x" {
+		t.Fatalf("message: %+v, %v", ev, err)
+	}
+	ack, _ := proto.Marshal(&wirepb.ServerFrame{Frame: &wirepb.ServerFrame_Ack{Ack: &wirepb.Ack{
+		Id: "r1", ConversationId: "c1", Seq: 7, ClientMsgId: "k7", Duplicate: true}}})
+	ev, err = decodeBinary(ack)
+	if err != nil || ev.Type != "ack" || ev.ID != "r1" || ev.Seq != 7 || !ev.Duplicate {
+		t.Fatalf("ack: %+v, %v", ev, err)
+	}
+	if _, err := decodeBinary([]byte{0xff, 0xff, 0xff}); err == nil {
+		t.Fatal("garbage decoded")
 	}
 }

@@ -57,6 +57,7 @@ type fanoutParams struct {
 	Duration string  `json:"duration"`
 	Messages int     `json:"messages"`
 	Nodes    int     `json:"nodes"`
+	Frames   string  `json:"frames"`
 }
 
 type fanoutResult struct {
@@ -92,7 +93,7 @@ func runFanout(ctx context.Context, b *bench) (result, error) {
 	}
 	res := &fanoutResult{Scenario: "fanout", Params: fanoutParams{Rooms: cfg.rooms, Members: m, Senders: senders,
 		Rate: cfg.rate, Window: cfg.window, ConnRate: cfg.connRate, BodySize: cfg.bodySize,
-		Duration: cfg.duration.String(), Messages: cfg.messagesOr(0), Nodes: len(b.targets)}}
+		Duration: cfg.duration.String(), Messages: cfg.messagesOr(0), Nodes: len(b.targets), Frames: cfg.frames}}
 	f := &fanoutRun{b: b, perRoom: m}
 	if err := f.setup(ctx, res); err != nil {
 		return nil, err
@@ -324,8 +325,8 @@ func (r *fanoutResult) failures() []string { return r.invariants.failures() }
 
 func (r *fanoutResult) writeText(w io.Writer) {
 	p := r.Params
-	fmt.Fprintf(w, "== fanout: %d rooms x %d members (%d senders/room), rate %s, window %d, conn-rate %g/s, body %d B, %d node(s)\n",
-		p.Rooms, p.Members, p.Senders, rateText(p.Rate), p.Window, p.ConnRate, p.BodySize, p.Nodes)
+	fmt.Fprintf(w, "== fanout: %d rooms x %d members (%d senders/room), rate %s, window %d, conn-rate %g/s, body %d B, %d node(s), %s frames\n",
+		p.Rooms, p.Members, p.Senders, rateText(p.Rate), p.Window, p.ConnRate, p.BodySize, p.Nodes, p.Frames)
 	fmt.Fprintf(w, "   setup: register %.1fs, rooms %.1fs, connect %d in %.1fs (%.0f/s)\n",
 		r.Setup.RegisterSeconds, r.Setup.RoomsSeconds, r.Setup.Connect.Connected, r.Setup.Connect.Seconds, r.Setup.Connect.PerSecond)
 	fmt.Fprintf(w, "   sends %d in %.1fs (%.0f/s), acks %d, duplicate acks %d, errors: %s\n",

@@ -16,6 +16,7 @@ type config struct {
 	urls      string
 	timeout   time.Duration
 	jsonOnly  bool
+	frames    string // json or proto
 	quiet     bool
 
 	duration    time.Duration // fanout: sending phase; connections: hold time after connecting
@@ -77,6 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.urls, "url", "http://127.0.0.1:8080", "node base URLs, comma-separated (loopback only); connections go round-robin")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "hard limit for the whole run")
 	fs.BoolVar(&c.jsonOnly, "json", false, "print only the JSON lines on stdout")
+	fs.StringVar(&c.frames, "frames", "json", `server frames: "json", or "proto" (the "chat.proto" subprotocol: messages and acks as binary protobuf frames)`)
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines on stderr")
 
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "fanout: sending time; connections: how long to hold the connections")
@@ -127,6 +129,8 @@ func (c *config) validate(scen string) error {
 		c.scenarios = append(c.scenarios, s)
 	}
 	switch {
+	case c.frames != "json" && c.frames != "proto":
+		return fmt.Errorf("--frames %q: want json or proto", c.frames)
 	case len(c.scenarios) == 0:
 		return errors.New("no scenario given (fanout, connections, bigroom, history); -h for help")
 	case c.duration <= 0 || c.timeout <= 0 || c.drain < 0 || c.interval <= 0 || c.readyTimeout <= 0:

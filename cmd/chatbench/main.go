@@ -120,6 +120,9 @@ func newBench(cfg *config, stderr io.Writer) (*bench, error) {
 	if err != nil {
 		return nil, err
 	}
+	for i := range targets {
+		targets[i].proto = cfg.frames == "proto"
+	}
 	var rnd [4]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return nil, err

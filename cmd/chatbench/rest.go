@@ -22,6 +22,7 @@ type target struct {
 	ws    string     // ws://127.0.0.1:8080/ws
 	ipv4  bool       // the node listens on IPv4 loopback: source addresses can vary
 	local netip.Addr // the node's address
+	proto bool       // open WebSockets with the "chat.proto" subprotocol (--frames proto)
 }
 
 // parseTargets checks that every URL is an http(s) URL on a loopback address:

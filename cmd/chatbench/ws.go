@@ -90,6 +90,9 @@ func dialWS(ctx context.Context, t target, src netip.Addr, token string, timeout
 	}
 	d := websocket.Dialer{NetDialContext: dialFrom(src, timeout), HandshakeTimeout: timeout,
 		ReadBufferSize: 2048, WriteBufferSize: 2048}
+	if t.proto {
+		d.Subprotocols = []string{subprotocolProto}
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	ws, resp, err := d.DialContext(ctx, t.ws, nil)
@@ -98,6 +101,10 @@ func dialWS(ctx context.Context, t target, src netip.Addr, token string, timeout
 	}
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
+	}
+	if t.proto && ws.Subprotocol() != subprotocolProto {
+		_ = ws.Close()
+		return nil, fmt.Errorf("server did not accept the %q subprotocol", subprotocolProto)
 	}
 	c := &wsClient{ws: ws, done: make(chan struct{})}
 	if err := c.write(&request{Type: "auth", Token: token}); err != nil {
@@ -126,9 +133,12 @@ func dialWS(ctx context.Context, t target, src netip.Addr, token string, timeout
 }
 
 func (c *wsClient) read() (*event, error) {
-	_, data, err := c.ws.ReadMessage()
+	typ, data, err := c.ws.ReadMessage()
 	if err != nil {
 		return nil, err
+	}
+	if typ == websocket.BinaryMessage {
+		return decodeBinary(data)
 	}
 	ev := new(event)
 	if err := json.Unmarshal(data, ev); err != nil {
