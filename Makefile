@@ -54,8 +54,8 @@ test: deps test-go test-web
 # Test dependencies from Debian: etcd (the etcd membership provider's test) and
 # Chromium (the web app's end-to-end test; never a downloaded browser).
 deps:
-	@command -v etcd >/dev/null && command -v chromium >/dev/null || \
-		(apt-get update -qq && apt-get install -y -qq etcd-server chromium)
+	@command -v etcd >/dev/null && command -v chromium >/dev/null && dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || \
+		(apt-get update -qq && apt-get install -y -qq etcd-server chromium fonts-noto-color-emoji)
 
 # The web app: unit tests (Vitest), then end to end in Chromium against a real
 # chatd that embeds the fresh build.
