@@ -17,7 +17,8 @@ import (
 //
 // The hub calls into a session directly for live messages and membership
 // changes (deliverFromHub, joinedFromHub, leftFromHub); mu serialises those
-// calls with the actor, which holds it while it handles any message.
+// calls with the actor, which holds it while it handles any message and
+// while it runs a ReenterAfter continuation (requestGrain).
 type session struct {
 	mu     sync.Mutex
 	deps   *Deps

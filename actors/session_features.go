@@ -76,6 +76,10 @@ func (s *session) onRead(ctx actor.Context, r *ClientRead) {
 func (s *session) requestGrain(ctx actor.Context, conv string, pid *actor.PID, reqID string, msg any, done func(res any)) {
 	f := ctx.RequestFuture(pid, msg, s.deps.Config.RequestTimeout)
 	ctx.ReenterAfter(f, func(res any, err error) {
+		// A continuation runs on the mailbox but outside Receive, so it
+		// takes the lock Receive holds (the hub calls in under it too).
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		if err != nil {
 			s.forgetGrain(conv, pid)
 			s.refuse(ctx, reqID, CodeUnavailable, "outcome unknown; retry (sends and events: with the same clientMsgId)")

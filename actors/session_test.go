@@ -1,0 +1,82 @@
+package actors
+
+import (
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// chanConn is a Conn that hands every event to a channel.
+type chanConn struct{ events chan Outbound }
+
+func (c *chanConn) Send(ev Outbound) bool {
+	select {
+	case c.events <- ev:
+		return true
+	default:
+		return false
+	}
+}
+
+func (c *chanConn) Close(CloseReason) {}
+
+// TestSessionUnderHubCalls: a session's reply continuation (here: a grain
+// that never answers, so the request times out and the session forgets the
+// grain) and the hub's direct calls into the session (removing its user
+// from the conversation) touch the same state; under -race this fails
+// unless both hold the session's lock. The client gets its refusal and the
+// membership event, and nothing else.
+func TestSessionUnderHubCalls(t *testing.T) {
+	st := openStore(t)
+	createConv(t, st, "c1", "alice", "bob")
+	sys := actor.NewActorSystem()
+	silent := sys.Root.Spawn(actor.PropsFromFunc(func(actor.Context) {})) // a grain that never answers
+	deps := newTestDeps(t, st)
+	deps.Config.RequestTimeout = 30 * time.Millisecond
+	deps.Grain = func(string) *actor.PID { return silent }
+	hub, err := SpawnHub(sys, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := &chanConn{events: make(chan Outbound, 100)}
+	session := SpawnSession(sys, deps, "alice", "1", conn)
+	next := func(what string) Outbound {
+		t.Helper()
+		select {
+		case ev := <-conn.events:
+			return ev
+		case <-time.After(10 * time.Second):
+			t.Fatalf("nothing for %s", what)
+			return nil
+		}
+	}
+	if _, ok := next("ready").(*Ready); !ok {
+		t.Fatal("first event is not ready")
+	}
+	for i := 0; i < 20; i++ {
+		sys.Root.Send(session, &ClientSend{RequestID: "r", ConversationID: "c1", ClientMsgID: "k", Body: "x"})
+	}
+	time.Sleep(deps.Config.RequestTimeout / 2)
+	sys.Root.Send(hub, &MembershipChanged{ConversationId: "c1", UserId: "alice"})
+	var refusals, left int
+	for refusals+left < 21 {
+		switch ev := next("refusals and the membership event").(type) {
+		case *Failure:
+			refusals++
+			if ev.Code != CodeUnavailable && ev.Code != CodeForbidden {
+				t.Fatalf("refusal %+v, want unavailable (timed out) or forbidden (no longer a member)", ev)
+			}
+		case *MembershipEvent:
+			left++
+			if ev.Joined || ev.ConversationID != "c1" {
+				t.Fatalf("membership event %+v, want c1 left", ev)
+			}
+		default:
+			t.Fatalf("unexpected event %T %+v", ev, ev)
+		}
+	}
+	if left != 1 {
+		t.Fatalf("%d membership events, want 1", left)
+	}
+}
