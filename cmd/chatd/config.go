@@ -91,7 +91,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.ClusterPort, "cluster-port", envInt("cluster-port", 0), "actor remoting port (0: any free port)")
 	fs.DurationVar(&c.AccessTTL, "access-ttl", envDur("access-ttl", 15*time.Minute), "access token lifetime")
 	fs.IntVar(&c.MaxBodyBytes, "max-body-bytes", envInt("max-body-bytes", 8192), "largest message body, in UTF-8 bytes")
-	fs.IntVar(&c.MaxConnections, "max-connections", envInt("max-connections", 18000), "WebSockets this node accepts")
+	fs.IntVar(&c.MaxConnections, "max-connections", envInt("max-connections", 0), "WebSockets this node accepts; 0: the open-file limit minus 2000")
 	fs.Float64Var(&c.FrameRate, "ws-frame-rate", envFloat(env("ws-frame-rate", ""), 50), "inbound WebSocket frames per second per connection")
 	fs.IntVar(&c.FrameBurst, "ws-frame-burst", envInt("ws-frame-burst", 100), "burst of inbound frames per connection")
 	fs.IntVar(&c.SendQueue, "ws-send-queue", envInt("ws-send-queue", 1024), "outbound frames queued per connection before it is dropped as a slow consumer")
@@ -128,6 +128,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		if c.ClusterProvider != "local" {
 			c.GrainTimeout = 2 * time.Second
 		}
+	}
+	if c.MaxConnections <= 0 {
+		c.MaxConnections = connectionBudget(openFileLimit())
 	}
 	c.AllowedOrigins = splitList(origins)
 	c.ClusterPeers = splitList(peers)

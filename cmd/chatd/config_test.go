@@ -31,4 +31,17 @@ func TestLimitFlagsAndEnv(t *testing.T) {
 	if def.Limits.SendRate != 20 || def.Limits.MaxConnsPerUser != 20 || def.MaxMembers != 10000 || def.Limits.MaxUploadBytes != 10<<20 {
 		t.Fatalf("defaults: %+v, max members %d", def.Limits, def.MaxMembers)
 	}
+	if lim := openFileLimit(); lim > 0 && def.MaxConnections != connectionBudget(lim) {
+		t.Fatalf("default max connections %d, want the open-file limit %d minus the reserve", def.MaxConnections, lim)
+	}
+}
+
+// TestConnectionBudget: the default --max-connections leaves room under the
+// open-file limit for everything else.
+func TestConnectionBudget(t *testing.T) {
+	for _, c := range []struct{ limit, want int }{{20000, 18000}, {65536, 63536}, {1024, 64}, {0, 18000}} {
+		if got := connectionBudget(c.limit); got != c.want {
+			t.Errorf("connectionBudget(%d) = %d, want %d", c.limit, got, c.want)
+		}
+	}
 }

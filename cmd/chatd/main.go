@@ -63,7 +63,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	srv := &http.Server{Handler: n.gateway.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("chatd listening", "addr", ln.Addr().String(), "store", cfg.storeKind(), "cluster_address", n.node.Address(), "ui", n.ui)
+	log.Info("chatd listening", "addr", ln.Addr().String(), "store", cfg.storeKind(), "cluster_address", n.node.Address(), "ui", n.ui,
+		"max_connections", cfg.MaxConnections)
+	if lim := openFileLimit(); lim > 0 && cfg.MaxConnections > lim-fdReserve {
+		log.Warn("--max-connections leaves little room under the open-file limit: accepts may fail with too many open files",
+			"max_connections", cfg.MaxConnections, "open_file_limit", lim)
+	}
 
 	select {
 	case <-ctx.Done():
