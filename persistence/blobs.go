@@ -52,4 +52,9 @@ type Blobs interface {
 	SetAvatar(ctx context.Context, userID, blobID string) error
 	// Avatar returns the id of the user's avatar blob, "" when none.
 	Avatar(ctx context.Context, userID string) (string, error)
+	// DeleteUnreferencedBlobs deletes, content included, up to limit blobs
+	// created before createdBefore that no message carries and that are no
+	// user's avatar (abandoned uploads, replaced avatars), and returns how
+	// many it deleted.
+	DeleteUnreferencedBlobs(ctx context.Context, createdBefore time.Time, limit int) (int, error)
 }

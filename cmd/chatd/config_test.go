@@ -1,9 +1,16 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/actorchat/engine/gateway"
+	"github.com/actorchat/engine/persistence"
+	"github.com/actorchat/engine/persistence/sqlite"
 )
 
 // TestLimitFlagsAndEnv: every limit has a flag and a CHAT_ variable; the
@@ -43,5 +50,42 @@ func TestConnectionBudget(t *testing.T) {
 		if got := connectionBudget(c.limit); got != c.want {
 			t.Errorf("connectionBudget(%d) = %d, want %d", c.limit, got, c.want)
 		}
+	}
+}
+
+// TestSweepOnce: the sweep deletes, batch after batch, every unreferenced
+// upload older than the cut-off, and keeps the rest.
+func TestSweepOnce(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), sqlite.Config{Path: filepath.Join(t.TempDir(), "chat.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close(context.Background()) })
+	old, now := time.Now().Add(-48*time.Hour), time.Now()
+	for i := range sweepBatch + 3 {
+		put(t, st, fmt.Sprint("old", i), old)
+	}
+	put(t, st, "carried", old)
+	put(t, st, "new", now)
+	if err := st.AddBlobRefs(t.Context(), "c1", 1, []string{"carried"}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := sweepOnce(t.Context(), st, now.Add(-24*time.Hour))
+	if err != nil || n != sweepBatch+3 {
+		t.Fatalf("sweepOnce deleted %d, %v; want %d", n, err, sweepBatch+3)
+	}
+	for _, id := range []string{"carried", "new"} {
+		if _, err := st.Blob(t.Context(), id); err != nil {
+			t.Fatalf("%s: %v, want kept", id, err)
+		}
+	}
+}
+
+func put(t *testing.T, st persistence.Store, id string, at time.Time) {
+	t.Helper()
+	_, err := st.PutBlob(t.Context(), persistence.Blob{ID: id, OwnerID: "u", Purpose: persistence.PurposeAttachment,
+		ContentType: "text/plain", Name: id, CreatedAt: at}, strings.NewReader("x"), 10)
+	if err != nil {
+		t.Fatal(err)
 	}
 }

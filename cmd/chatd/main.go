@@ -60,6 +60,14 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if cfg.PprofListen != "" {
 		go servePprof(cfg.PprofListen, log)
 	}
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		if cfg.UploadGrace > 0 {
+			sweepUploads(sweepCtx, n.store, cfg.UploadGrace, time.Hour, log)
+		}
+	}()
 	srv := &http.Server{Handler: n.gateway.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -84,6 +92,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err := n.gateway.Drain(drainCtx); err != nil {
 		log.Warn("websocket drain", "err", err)
 	}
+	stopSweep()
+	<-swept
 	n.close(log)
 	log.Info("stopped")
 	return err

@@ -19,11 +19,12 @@ import (
 // (written once the content is complete), references from messages in
 // "blob_refs", avatars in "avatars" ({_id: userId, blobId}).
 const (
-	blobBucket   = "uploads"
-	collBlobs    = "blobs"
-	collBlobRefs = "blob_refs"
-	collAvatars  = "avatars"
-	fBlobID      = "blobId"
+	blobBucket     = "uploads"
+	collBlobs      = "blobs"
+	collBlobRefs   = "blob_refs"
+	collAvatars    = "avatars"
+	fBlobID        = "blobId"
+	fBlobCreatedAt = "createdAt"
 )
 
 type blobDoc struct {
@@ -180,4 +181,66 @@ func (s *Store) Avatar(ctx context.Context, userID string) (string, error) {
 		return "", wrap("avatar of "+userID, err)
 	}
 	return d.BlobID, nil
+}
+
+// DeleteUnreferencedBlobs implements persistence.Blobs: it walks the blobs
+// created before createdBefore, oldest first (index createdAt), and deletes
+// the content and metadata of each that no blob_refs entry and no avatar
+// names (both indexed by blobId), until limit are gone. Without
+// transactions a reference added between the check and the delete can
+// point at a deleted blob; callers keep a grace period far longer than an
+// upload takes to be sent.
+func (s *Store) DeleteUnreferencedBlobs(ctx context.Context, createdBefore time.Time, limit int) (int, error) {
+	op := "delete unreferenced blobs"
+	cur, err := s.db.Collection(collBlobs).Find(ctx, bson.D{{Key: fBlobCreatedAt, Value: bson.D{{Key: "$lt", Value: createdBefore}}}},
+		options.Find().SetSort(bson.D{{Key: fBlobCreatedAt, Value: 1}}).SetProjection(bson.D{{Key: fID, Value: 1}}))
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	deleted := 0
+	for deleted < limit && cur.Next(ctx) {
+		var c blobDoc
+		if err := cur.Decode(&c); err != nil {
+			return deleted, wrap(op, err)
+		}
+		used, err := s.blobInUse(ctx, c.ID)
+		if err != nil {
+			return deleted, wrap(op, err)
+		}
+		if used {
+			continue
+		}
+		if err := s.bucket().Delete(ctx, c.ID); err != nil && !errors.Is(err, mongo.ErrFileNotFound) {
+			return deleted, wrap(op+": content of "+c.ID, err)
+		}
+		err = s.do(ctx, func(ctx context.Context) error {
+			_, err := s.db.Collection(collBlobs).DeleteOne(ctx, bson.D{{Key: fID, Value: c.ID}})
+			return err
+		})
+		if err != nil {
+			return deleted, wrap(op+": "+c.ID, err)
+		}
+		deleted++
+	}
+	if err := cur.Err(); err != nil {
+		return deleted, wrap(op, err)
+	}
+	return deleted, nil
+}
+
+// blobInUse reports whether a message carries the blob or an avatar is it.
+func (s *Store) blobInUse(ctx context.Context, id string) (bool, error) {
+	for _, coll := range []string{collBlobRefs, collAvatars} {
+		var n int64
+		err := s.do(ctx, func(ctx context.Context) error {
+			var err error
+			n, err = s.db.Collection(coll).CountDocuments(ctx, bson.D{{Key: fBlobID, Value: id}}, options.Count().SetLimit(1))
+			return err
+		})
+		if err != nil || n > 0 {
+			return n > 0, err
+		}
+	}
+	return false, nil
 }

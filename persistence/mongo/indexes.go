@@ -26,6 +26,8 @@ const (
 	idxNotificationKey = "userId_key_unique"
 	idxBlobRef         = "blobId_conversationId_seq_unique"
 	idxBlobRefMessage  = "conversationId_seq"
+	idxBlobCreated     = "createdAt"
+	idxAvatarBlob      = "blobId"
 )
 
 // indexSpec is one index of one collection.
@@ -65,6 +67,8 @@ var indexSpecs = []indexSpec{
 	{collNotifications, idxNotificationKey, bson.D{{Key: fUserID, Value: 1}, {Key: fKey, Value: 1}}, true, false},
 	{collBlobRefs, idxBlobRef, bson.D{{Key: fBlobID, Value: 1}, {Key: fConversationID, Value: 1}, {Key: fSeq, Value: 1}}, true, false},
 	{collBlobRefs, idxBlobRefMessage, bson.D{{Key: fConversationID, Value: 1}, {Key: fSeq, Value: 1}}, false, false},
+	{collBlobs, idxBlobCreated, bson.D{{Key: fBlobCreatedAt, Value: 1}}, false, false},
+	{collAvatars, idxAvatarBlob, bson.D{{Key: fBlobID, Value: 1}}, false, false},
 }
 
 // ensureIndexes creates every index of indexSpecs, one createIndexes

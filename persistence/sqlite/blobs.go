@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"time"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -187,4 +188,39 @@ func decodeIDs(s string) ([]string, error) {
 		return nil, fmt.Errorf("attachments %q: %w", s, err)
 	}
 	return ids, nil
+}
+
+// unreferencedBlobsSQL lists old blobs that no message carries and no
+// avatar uses (blobs_created, the blob_refs key, avatars_blob).
+const unreferencedBlobsSQL = `SELECT id FROM blobs b WHERE created_at < ?
+	AND NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.blob_id = b.id)
+	AND NOT EXISTS (SELECT 1 FROM avatars a WHERE a.blob_id = b.id)
+	ORDER BY created_at LIMIT ?`
+
+// DeleteUnreferencedBlobs implements persistence.Blobs in one write
+// transaction, so a reference added meanwhile either comes first (and the
+// blob stays) or finds the blob gone.
+func (s *Store) DeleteUnreferencedBlobs(ctx context.Context, createdBefore time.Time, limit int) (int, error) {
+	deleted := 0
+	err := s.inTx(ctx, func(tx txExec) error {
+		var list string
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(json_group_array(id), '[]') FROM (`+unreferencedBlobsSQL+`)`,
+			millis(createdBefore), limit).Scan(&list); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM blob_chunks WHERE blob_id IN (SELECT value FROM json_each(?))`, list); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE id IN (SELECT value FROM json_each(?))`, list)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		deleted = int(n)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete unreferenced blobs: %w", translate(err))
+	}
+	return deleted, nil
 }

@@ -165,6 +165,12 @@ CREATE TABLE avatars (
 ) STRICT, WITHOUT ROWID;
 ALTER TABLE messages ADD COLUMN attachments TEXT NOT NULL DEFAULT '';
 `,
+	// 8: finding unreferenced blobs (DeleteUnreferencedBlobs) by age and
+	// whether an avatar uses them.
+	`
+CREATE INDEX blobs_created ON blobs (created_at);
+CREATE INDEX avatars_blob ON avatars (blob_id);
+`,
 }
 
 // migrate brings the schema of db up to date in one immediate transaction,

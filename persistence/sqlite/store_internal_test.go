@@ -117,6 +117,7 @@ func TestQueryPlans(t *testing.T) {
 		{byClientIDSQL, []any{"c", "u", "m"}, "messages_client"},
 		{pageAfterSQL, []any{"c", 1, 100, 50}, "messages_seq"},
 		{pageBeforeSQL, []any{"c", 100, 50}, "messages_seq"},
+		{unreferencedBlobsSQL, []any{1, 10}, "blobs_created"},
 	} {
 		plan := queryPlan(t, s.r, q.query, q.args)
 		if !strings.Contains(plan, q.index) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/actorchat/engine/persistence"
 )
@@ -15,6 +16,7 @@ func blobCases() []testCase {
 		{"Blobs/PutOpenAndLimit", testBlobs},
 		{"Blobs/RefsAndAvatars", testBlobRefs},
 		{"Blobs/AttachmentsRoundTrip", testAttachmentsRoundTrip},
+		{"Blobs/DeleteUnreferenced", testDeleteUnreferencedBlobs},
 	}
 }
 
@@ -141,5 +143,57 @@ func testAttachmentsRoundTrip(t *testing.T, s persistence.Store) {
 	}
 	if convs, err := s.BlobConversations(ctx, "b2"); err != nil || len(convs) != 1 {
 		t.Fatalf("BlobConversations(b2) = %v, %v; want g1 (seq 2 still carries it)", convs, err)
+	}
+}
+
+// testDeleteUnreferencedBlobs: only blobs older than the cut-off that no
+// message carries and no avatar uses go, content included, at most limit
+// per call.
+func testDeleteUnreferencedBlobs(t *testing.T, s persistence.Store) {
+	ctx := t.Context()
+	put := func(id string, age int) {
+		t.Helper()
+		_, err := s.PutBlob(ctx, persistence.Blob{ID: id, OwnerID: "u1", Purpose: persistence.PurposeAttachment,
+			ContentType: "text/plain", Name: id, CreatedAt: at(time.Duration(age) * time.Second)}, bytes.NewReader([]byte("content of "+id)), 1<<20)
+		ok(t, err, "PutBlob "+id)
+	}
+	// at(n) is n seconds after a fixed instant: 1..5 are old, 100 is new.
+	put("orphan1", 1)
+	put("orphan2", 2)
+	put("carried", 3)
+	put("avatar", 4)
+	put("replaced", 5)
+	put("fresh", 100)
+	ok(t, s.AddBlobRefs(ctx, "g1", 1, []string{"carried"}), "AddBlobRefs")
+	ok(t, s.SetAvatar(ctx, "u1", "replaced"), "SetAvatar")
+	ok(t, s.SetAvatar(ctx, "u1", "avatar"), "SetAvatar again")
+	cutoff := at(50 * time.Second)
+
+	n, err := s.DeleteUnreferencedBlobs(ctx, cutoff, 2)
+	ok(t, err, "DeleteUnreferencedBlobs limit 2")
+	if n != 2 {
+		t.Fatalf("deleted %d, want 2 (the limit)", n)
+	}
+	n, err = s.DeleteUnreferencedBlobs(ctx, cutoff, 10)
+	ok(t, err, "DeleteUnreferencedBlobs")
+	if n != 1 {
+		t.Fatalf("second call deleted %d, want the 1 left", n)
+	}
+	for _, id := range []string{"orphan1", "orphan2", "replaced"} {
+		_, _, err := s.OpenBlob(ctx, id)
+		wantErr(t, err, persistence.ErrNotFound, "OpenBlob of deleted "+id)
+	}
+	for _, id := range []string{"carried", "avatar", "fresh"} {
+		_, rc, err := s.OpenBlob(ctx, id)
+		ok(t, err, "OpenBlob of kept "+id)
+		content, err := io.ReadAll(rc)
+		ok(t, err, "read "+id)
+		ok(t, rc.Close(), "close "+id)
+		if string(content) != "content of "+id {
+			t.Fatalf("%s content %q", id, content)
+		}
+	}
+	if n, err = s.DeleteUnreferencedBlobs(ctx, cutoff, 10); err != nil || n != 0 {
+		t.Fatalf("third call deleted %d, %v; want 0", n, err)
 	}
 }
