@@ -33,10 +33,10 @@ func TestBackgroundCheckpoint(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(10 * checkpointEvery)
+	deadline := time.Now().Add(40 * checkpointEvery)
 	for fileSize(t, path) <= before {
 		if time.Now().After(deadline) {
-			t.Fatalf("database file still %d bytes after %v: nothing was checkpointed", before, 10*checkpointEvery)
+			t.Fatalf("database file still %d bytes after %v: nothing was checkpointed", before, 40*checkpointEvery)
 		}
 		time.Sleep(checkpointEvery / 5)
 	}
