@@ -55,6 +55,12 @@ type AccountsConfig struct {
 	// Now is the clock for issuing tokens, refresh expiry and rate limits;
 	// default time.Now.
 	Now func() time.Time
+	// RefreshGrace is how long after a rotation the rotated refresh token is
+	// still accepted once, as long as the token that replaced it was never
+	// used: the answer to a refresh can be lost (a network flap), and the
+	// client's retry must not look like a stolen token. Default 30s;
+	// negative disables.
+	RefreshGrace time.Duration
 }
 
 // Validate reports whether c can be used.
@@ -62,7 +68,7 @@ func (c AccountsConfig) Validate() error {
 	switch {
 	case c.BcryptCost != 0 && (c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost):
 		return fmt.Errorf("bcrypt cost %d outside [%d, %d]", c.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost)
-	case c.AuthRate < 0, c.AuthBurst < 0, c.AuthLimiterMax < 0, c.AuthLimiterIdle < 0, c.MaxBodyBytes < 0:
+	case c.AuthRate < 0, c.AuthBurst < 0, c.AuthLimiterMax < 0, c.AuthLimiterIdle < 0, c.MaxBodyBytes < 0, c.RefreshGrace > time.Hour:
 		return errors.New("accounts config: negative limit")
 	}
 	return nil
@@ -91,8 +97,14 @@ func (c AccountsConfig) withDefaults() AccountsConfig {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.RefreshGrace == 0 {
+		c.RefreshGrace = DefaultRefreshGrace
+	}
 	return c
 }
+
+// DefaultRefreshGrace is AccountsConfig.RefreshGrace's default.
+const DefaultRefreshGrace = 30 * time.Second
 
 // Accounts serves registration, login, token refresh, logout and /api/me,
 // and authenticates requests (RequireAuth, Verify). It is safe for
@@ -327,10 +339,13 @@ func (a *Accounts) handleRefresh(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, now := r.Context(), a.cfg.Now()
-	rec, err := a.store.UseRefreshToken(ctx, hashRefreshToken(token), now)
+	hash := hashRefreshToken(token)
+	rec, err := a.store.UseRefreshToken(ctx, hash, now)
 	switch {
 	case errors.Is(err, persistence.ErrRevoked):
-		a.refreshReused(w, r, rec.UserID)
+		if !a.refreshRetried(w, r, rec, now) {
+			a.refreshReused(w, r, rec.UserID)
+		}
 		return
 	case errors.Is(err, persistence.ErrNotFound):
 		a.rejectRefresh(w, r)
@@ -351,7 +366,53 @@ func (a *Accounts) handleRefresh(w http.ResponseWriter, r *http.Request) {
 		a.storeFailed(w, r, "user by id", err)
 		return
 	}
-	a.startSession(w, r, http.StatusOK, user)
+	a.rotate(w, r, hash, user)
+}
+
+// rotate starts the session that replaces the refresh token hash and records
+// the new token as its successor (without it the grace window simply does
+// not apply to hash).
+func (a *Accounts) rotate(w http.ResponseWriter, r *http.Request, hash string, user persistence.User) {
+	next, ok := a.startSession(w, r, http.StatusOK, user)
+	if !ok {
+		return
+	}
+	if err := a.store.SetRefreshSuccessor(r.Context(), hash, next); err != nil {
+		a.log.WarnContext(r.Context(), "record refresh token successor", "user_id", user.ID, "err", err)
+	}
+}
+
+// refreshRetried handles the presentation of a rotated refresh token within
+// RefreshGrace of its rotation whose successor was never used: the client
+// did not get the answer to its refresh (a lost response) and retries. The
+// unused successor is rotated in its place, and true is returned once the
+// request is answered. Anything else (a successor that was used, a token
+// revoked by logout, a late replay) is a reuse and returns false.
+func (a *Accounts) refreshRetried(w http.ResponseWriter, r *http.Request, rec persistence.RefreshToken, now time.Time) bool {
+	if a.cfg.RefreshGrace < 0 || rec.Successor == "" || now.Sub(rec.RevokedAt) > a.cfg.RefreshGrace || !now.Before(rec.ExpiresAt) {
+		return false
+	}
+	ctx := r.Context()
+	succ, err := a.store.UseRefreshToken(ctx, rec.Successor, now)
+	switch {
+	case errors.Is(err, persistence.ErrRevoked), errors.Is(err, persistence.ErrNotFound):
+		return false
+	case err != nil:
+		a.storeFailed(w, r, "use refresh token successor", err)
+		return true
+	}
+	user, err := a.store.UserByID(ctx, succ.UserID)
+	switch {
+	case errors.Is(err, persistence.ErrNotFound):
+		a.rejectRefresh(w, r)
+		return true
+	case err != nil:
+		a.storeFailed(w, r, "user by id", err)
+		return true
+	}
+	a.log.InfoContext(ctx, "refresh retried within the grace window", "user_id", user.ID)
+	a.rotate(w, r, rec.Successor, user)
+	return true
 }
 
 // refreshReused answers the presentation of an already used or revoked
@@ -416,24 +477,25 @@ func (a *Accounts) handleMe(w http.ResponseWriter, r *http.Request) {
 }
 
 // startSession issues an access token and a stored refresh token for user,
-// sets the refresh cookie and writes the session with status.
-func (a *Accounts) startSession(w http.ResponseWriter, r *http.Request, status int, user persistence.User) {
+// sets the refresh cookie and writes the session with status. It returns
+// the refresh token's hash, and false when it answered with an error.
+func (a *Accounts) startSession(w http.ResponseWriter, r *http.Request, status int, user persistence.User) (string, bool) {
 	now := a.cfg.Now()
 	access, accessExp, err := a.tokens.IssueAccess(user.ID, user.Username, now)
 	if err != nil {
 		a.log.ErrorContext(r.Context(), "issue access token", "user_id", user.ID, "err", err)
 		writeError(w, CodeInternal, msgInternal)
-		return
+		return "", false
 	}
 	refresh, rec, err := a.tokens.newRefresh(user.ID, now)
 	if err != nil {
 		a.log.ErrorContext(r.Context(), "mint refresh token", "user_id", user.ID, "err", err)
 		writeError(w, CodeInternal, msgInternal)
-		return
+		return "", false
 	}
 	if err := a.store.CreateRefreshToken(r.Context(), rec); err != nil {
 		a.storeFailed(w, r, "create refresh token", err)
-		return
+		return "", false
 	}
 	setRefreshCookie(w, r, refresh, rec.ExpiresAt)
 	writeJSON(w, status, accountSession{
@@ -442,6 +504,7 @@ func (a *Accounts) startSession(w http.ResponseWriter, r *http.Request, status i
 		AccessExpiresAt: wireTime(accessExp),
 		RefreshToken:    refresh,
 	})
+	return rec.Hash, true
 }
 
 // storeFailed logs a store error once and answers 503 when the store is

@@ -384,6 +384,7 @@ func TestAccountsRefreshReuseRevokesAll(t *testing.T) {
 	e.wantStatus("rotate", r, http.StatusOK, "")
 	s2 := r.session(t)
 
+	e.clock.Advance(DefaultRefreshGrace + time.Second) // a replay, not a retry of a lost answer
 	e.wantStatus("replay of rotated token", e.refresh(s1.RefreshToken), http.StatusUnauthorized, CodeUnauthorized)
 	e.wantStatus("newer token after replay", e.refresh(s2.RefreshToken), http.StatusUnauthorized, CodeUnauthorized)
 	e.wantStatus("other device after replay", e.refresh(other.RefreshToken), http.StatusUnauthorized, CodeUnauthorized)
@@ -391,6 +392,57 @@ func TestAccountsRefreshReuseRevokesAll(t *testing.T) {
 	e.login("alice") // logging in again still works
 	if !strings.Contains(e.logs.String(), "refresh token reuse") {
 		t.Fatal("reuse was not logged")
+	}
+}
+
+// TestAccountsRefreshGrace: a rotated token presented again within the
+// grace window while its successor was never used is a retry of a lost
+// answer and gets a new session (the unused successor is rotated instead);
+// a used successor, a late replay, a logout-all in between or a logged-out
+// token make it a reuse that ends every session of the user.
+func TestAccountsRefreshGrace(t *testing.T) {
+	e := newAcctEnv(t, acctEnvOpts{})
+
+	// The answer to a refresh is lost; the retry works, once.
+	s1 := e.register("alice")
+	lost := e.refresh(s1.RefreshToken)
+	e.wantStatus("refresh whose answer is lost", lost, http.StatusOK, "")
+	e.clock.Advance(DefaultRefreshGrace / 2)
+	retry := e.refresh(s1.RefreshToken)
+	e.wantStatus("retry within the grace window", retry, http.StatusOK, "")
+	s3 := retry.session(t)
+	if s3.RefreshToken == lost.session(t).RefreshToken || s3.RefreshToken == s1.RefreshToken {
+		t.Fatal("the retry did not issue a new refresh token")
+	}
+	r := e.refresh(s3.RefreshToken)
+	e.wantStatus("the client moves on with the retried session", r, http.StatusOK, "")
+	s4 := r.session(t)
+	e.wantStatus("the first token again, its successor spent: a reuse", e.refresh(s1.RefreshToken), http.StatusUnauthorized, CodeUnauthorized)
+	e.wantStatus("which ends every session of the user", e.refresh(s4.RefreshToken), http.StatusUnauthorized, CodeUnauthorized)
+
+	// The successor was used: presenting the old token is theft.
+	b1 := e.register("bob")
+	r = e.refresh(b1.RefreshToken)
+	e.wantStatus("bob rotates", r, http.StatusOK, "")
+	b2 := r.session(t)
+	r = e.refresh(b2.RefreshToken)
+	e.wantStatus("bob uses the successor", r, http.StatusOK, "")
+	b3 := r.session(t)
+	e.wantStatus("old token after its successor was used", e.refresh(b1.RefreshToken), http.StatusUnauthorized, CodeUnauthorized)
+	e.wantStatus("every session of bob ended", e.refresh(b3.RefreshToken), http.StatusUnauthorized, CodeUnauthorized)
+
+	// Logout-all between the rotation and the retry.
+	c1 := e.register("carol")
+	e.wantStatus("carol rotates", e.refresh(c1.RefreshToken), http.StatusOK, "")
+	e.wantStatus("logout all", e.post("/api/logout", map[string]any{"all": true}, acctBearer(c1.AccessToken)), http.StatusNoContent, "")
+	e.wantStatus("retry after logout all", e.refresh(c1.RefreshToken), http.StatusUnauthorized, CodeUnauthorized)
+
+	// A logged-out token has no successor: no grace.
+	d1 := e.register("dave")
+	e.wantStatus("logout", e.post("/api/logout", map[string]string{"refreshToken": d1.RefreshToken}, nil), http.StatusNoContent, "")
+	e.wantStatus("logged-out token within the window", e.refresh(d1.RefreshToken), http.StatusUnauthorized, CodeUnauthorized)
+	if !strings.Contains(e.logs.String(), "refresh retried within the grace window") {
+		t.Fatal("the retry was not logged")
 	}
 }
 

@@ -19,6 +19,7 @@ type RefreshToken struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	RevokedAt time.Time // zero while active
+	Successor string    // hash of the token issued when this one was rotated; "" if none
 }
 
 // ConversationKind tells groups from direct messages.

@@ -42,6 +42,9 @@ type Tokens interface {
 	UseRefreshToken(ctx context.Context, hash string, now time.Time) (RefreshToken, error)
 	// RevokeUserRefreshTokens revokes every active token of the user.
 	RevokeUserRefreshTokens(ctx context.Context, userID string, now time.Time) error
+	// SetRefreshSuccessor records which token replaced hash at its rotation
+	// (UseRefreshToken returns it); ErrNotFound for an unknown hash.
+	SetRefreshSuccessor(ctx context.Context, hash, successor string) error
 }
 
 // Conversations stores conversations and memberships.

@@ -37,6 +37,7 @@ type config struct {
 	MaxMembers     int
 	PresenceMax    int
 	UploadGrace    time.Duration // unreferenced uploads older than this are deleted (0: never)
+	RefreshGrace   time.Duration // see gateway.AccountsConfig.RefreshGrace
 
 	ClusterProvider string
 	ClusterName     string
@@ -91,6 +92,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.ClusterHost, "cluster-host", env("cluster-host", "127.0.0.1"), "actor remoting bind host")
 	fs.IntVar(&c.ClusterPort, "cluster-port", envInt("cluster-port", 0), "actor remoting port (0: any free port)")
 	fs.DurationVar(&c.AccessTTL, "access-ttl", envDur("access-ttl", 15*time.Minute), "access token lifetime")
+	fs.DurationVar(&c.RefreshGrace, "refresh-grace", envDur("refresh-grace", 30*time.Second), "a refresh token rotated this recently may be presented once more if its successor was never used (a lost answer); negative disables")
 	fs.IntVar(&c.MaxBodyBytes, "max-body-bytes", envInt("max-body-bytes", 8192), "largest message body, in UTF-8 bytes")
 	fs.IntVar(&c.MaxConnections, "max-connections", envInt("max-connections", 0), "WebSockets this node accepts; 0: the open-file limit minus 2000")
 	fs.Float64Var(&c.FrameRate, "ws-frame-rate", envFloat(env("ws-frame-rate", ""), 50), "inbound WebSocket frames per second per connection")

@@ -62,10 +62,11 @@ type tokenDoc struct {
 	CreatedAt time.Time  `bson:"createdAt"`
 	ExpiresAt time.Time  `bson:"expiresAt"`
 	RevokedAt *time.Time `bson:"revokedAt,omitempty"`
+	Successor string     `bson:"successor,omitempty"`
 }
 
 func toTokenDoc(t persistence.RefreshToken) tokenDoc {
-	d := tokenDoc{Hash: t.Hash, UserID: t.UserID, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}
+	d := tokenDoc{Hash: t.Hash, UserID: t.UserID, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Successor: t.Successor}
 	if !t.RevokedAt.IsZero() {
 		d.RevokedAt = &t.RevokedAt
 	}
@@ -73,7 +74,7 @@ func toTokenDoc(t persistence.RefreshToken) tokenDoc {
 }
 
 func (d tokenDoc) record() persistence.RefreshToken {
-	t := persistence.RefreshToken{Hash: d.Hash, UserID: d.UserID, CreatedAt: d.CreatedAt, ExpiresAt: d.ExpiresAt}
+	t := persistence.RefreshToken{Hash: d.Hash, UserID: d.UserID, CreatedAt: d.CreatedAt, ExpiresAt: d.ExpiresAt, Successor: d.Successor}
 	if d.RevokedAt != nil {
 		t.RevokedAt = *d.RevokedAt
 	}

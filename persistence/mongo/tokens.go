@@ -115,3 +115,23 @@ func (s *Store) RevokeUserRefreshTokens(ctx context.Context, userID string, now 
 	}
 	return nil
 }
+
+// SetRefreshSuccessor implements persistence.Tokens.
+func (s *Store) SetRefreshSuccessor(ctx context.Context, hash, successor string) error {
+	var matched int64
+	err := s.do(ctx, func(ctx context.Context) error {
+		res, err := s.tokens.UpdateOne(ctx, bson.D{{Key: fHash, Value: hash}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "successor", Value: successor}}}})
+		if err == nil {
+			matched = res.MatchedCount
+		}
+		return err
+	})
+	if err != nil {
+		return wrap("set refresh token successor", err)
+	}
+	if matched == 0 {
+		return fmt.Errorf("mongo: set refresh token successor: %w", persistence.ErrNotFound)
+	}
+	return nil
+}

@@ -171,6 +171,9 @@ ALTER TABLE messages ADD COLUMN attachments TEXT NOT NULL DEFAULT '';
 CREATE INDEX blobs_created ON blobs (created_at);
 CREATE INDEX avatars_blob ON avatars (blob_id);
 `,
+	// 9: the token that replaced a rotated refresh token (the refresh
+	// grace window: a lost answer to a refresh may be retried).
+	`ALTER TABLE refresh_tokens ADD COLUMN successor TEXT NOT NULL DEFAULT '';`,
 }
 
 // migrate brings the schema of db up to date in one immediate transaction,

@@ -45,8 +45,8 @@ func (s *Store) useRefreshToken(ctx context.Context, hash string, now time.Time)
 	var created, expires int64
 	var revoked sql.NullInt64
 	err = tx.QueryRowContext(ctx,
-		`SELECT user_id, created_at, expires_at, revoked_at FROM refresh_tokens WHERE hash = ?`, hash,
-	).Scan(&tok.UserID, &created, &expires, &revoked)
+		`SELECT user_id, created_at, expires_at, revoked_at, successor FROM refresh_tokens WHERE hash = ?`, hash,
+	).Scan(&tok.UserID, &created, &expires, &revoked, &tok.Successor)
 	if err != nil {
 		return persistence.RefreshToken{}, translate(err)
 	}
@@ -72,6 +72,21 @@ func (s *Store) RevokeUserRefreshTokens(ctx context.Context, userID string, now 
 		millis(now), userID)
 	if err != nil {
 		return fmt.Errorf("revoke refresh tokens of user %s: %w", userID, translate(err))
+	}
+	return nil
+}
+
+// SetRefreshSuccessor implements persistence.Tokens.
+func (s *Store) SetRefreshSuccessor(ctx context.Context, hash, successor string) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE refresh_tokens SET successor = ? WHERE hash = ?`, successor, hash)
+	if err == nil {
+		var n int64
+		if n, err = res.RowsAffected(); err == nil && n == 0 {
+			err = sql.ErrNoRows
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("set refresh token successor: %w", translate(err))
 	}
 	return nil
 }

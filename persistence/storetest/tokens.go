@@ -18,6 +18,7 @@ func tokenCases() []testCase {
 		{"Tokens/ExpiryIsCallersCheck", testTokenExpiryNotChecked},
 		{"Tokens/RevokeUser", testTokenRevokeUser},
 		{"Tokens/ConcurrentUse", testTokenConcurrentUse},
+		{"Tokens/Successor", testTokenSuccessor},
 	}
 }
 
@@ -168,4 +169,22 @@ func testTokenConcurrentUse(t *testing.T, s persistence.Store) {
 			t.Fatalf("token %s: %d of %d concurrent uses succeeded, want exactly 1", tok.Hash, wins, racers)
 		}
 	}
+}
+
+// testTokenSuccessor: the successor recorded at rotation comes back with the
+// token, used or reused; an unknown hash is ErrNotFound.
+func testTokenSuccessor(t *testing.T, s persistence.Store) {
+	createUsers(t, s, "u1")
+	toks := createTokens(t, s, "u1", "h1", "h2")
+	used := at(2 * time.Hour)
+	got, err := s.UseRefreshToken(t.Context(), "h1", used)
+	ok(t, err, "UseRefreshToken h1")
+	if got.Successor != "" {
+		t.Fatalf("successor %q before any was set", got.Successor)
+	}
+	ok(t, s.SetRefreshSuccessor(t.Context(), "h1", "h2"), "SetRefreshSuccessor")
+	want := toks[0]
+	want.Successor = "h2"
+	useRevoked(t, s, want, used)
+	wantErr(t, s.SetRefreshSuccessor(t.Context(), "nope", "h2"), persistence.ErrNotFound, "SetRefreshSuccessor of an unknown hash")
 }
