@@ -76,9 +76,9 @@ func (h *hub) Receive(ctx actor.Context) {
 	case *MembershipChanged:
 		h.onMembership(ctx, msg)
 	case *ReceiptPosted:
-		h.toConversation(ctx, msg.ConversationId, &ReceiptEvent{ConversationID: msg.ConversationId, UserID: msg.UserId, Seq: msg.Seq})
+		h.toConversation(msg.ConversationId, &ReceiptEvent{ConversationID: msg.ConversationId, UserID: msg.UserId, Seq: msg.Seq})
 	case *TypingPosted:
-		h.onTyping(ctx, msg)
+		h.onTyping(msg)
 	case *PresenceChanged:
 		h.onPresence(ctx, msg)
 	case *NotificationPosted:
@@ -92,20 +92,24 @@ func (h *hub) Receive(ctx actor.Context) {
 }
 
 // onTyping hands a typing event to the local sessions of the conversation
-// whose user is not the one typing.
-func (h *hub) onTyping(ctx actor.Context, m *TypingPosted) {
+// whose user is not the one typing. Like messages, conversation events go
+// to sessions by a direct call, so they keep their order with the messages
+// (a typing signal sent before a message arrives before it).
+func (h *hub) onTyping(m *TypingPosted) {
 	ev := &TypingEvent{ConversationID: m.ConversationId, UserID: m.UserId}
-	for id, s := range h.byConv[m.ConversationId] {
+	for id := range h.byConv[m.ConversationId] {
 		if e := h.sessions[id]; e != nil && e.user != m.UserId {
-			ctx.Send(s, ev)
+			e.direct.eventFromHub(m.ConversationId, ev)
 		}
 	}
 }
 
 // toConversation hands ev to every local session following conv.
-func (h *hub) toConversation(ctx actor.Context, conv string, ev any) {
-	for _, s := range h.byConv[conv] {
-		ctx.Send(s, ev)
+func (h *hub) toConversation(conv string, ev Outbound) {
+	for id := range h.byConv[conv] {
+		if e := h.sessions[id]; e != nil {
+			e.direct.eventFromHub(conv, ev)
+		}
 	}
 }
 

@@ -41,6 +41,16 @@ func (s *session) deliverFromHub(hubCtx actor.Context, d *Delivery) {
 	}
 }
 
+// eventFromHub hands a conversation event (typing, receipt) to the session
+// if its user is a member (called on the hub's goroutine).
+func (s *session) eventFromHub(conv string, ev Outbound) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closing && s.isMember(conv) {
+		s.emitNoCtx(ev)
+	}
+}
+
 // advance sends d if it is the next seq and drops it if already delivered.
 // When seqs are missing before it, it holds d, marks the conversation as
 // filling and reports that a repair must start.

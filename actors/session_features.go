@@ -16,14 +16,6 @@ func (s *session) receiveFeature(ctx actor.Context, msg any) {
 		s.onNotification(ctx, m)
 	case *notificationsDone:
 		s.onNotificationsDone(ctx, m)
-	case *ReceiptEvent:
-		if s.isMember(m.ConversationID) {
-			s.emit(ctx, m)
-		}
-	case *TypingEvent:
-		if s.isMember(m.ConversationID) {
-			s.emit(ctx, m)
-		}
 	case *PresenceEvent:
 		s.emit(ctx, m)
 	}

@@ -8,9 +8,9 @@ type outQueue struct {
 	max   int
 }
 
-// push appends ev; false when the queue is full.
-func (q *outQueue) push(ev any) bool {
-	if len(q.items) >= q.max {
+// push appends ev; false when the queue already holds limit events.
+func (q *outQueue) push(ev any, limit int) bool {
+	if len(q.items) >= limit {
 		return false
 	}
 	q.items = append(q.items, ev)

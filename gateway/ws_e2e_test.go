@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -455,8 +457,16 @@ func TestSlowConsumerIsDisconnected(t *testing.T) {
 	alice, bob, carol := s.register("alice"), s.register("bob"), s.register("carol")
 	conv := s.createGroup(alice, "room", bob, carol)
 	a, c := s.connect(alice), s.connect(carol)
-	// bob authenticates, then never reads again.
-	ws, _, err := dialWS(t, s.URL, nil)
+	// bob authenticates, then never reads again. His socket's receive buffer
+	// is small, so the server's writes to him stall once its own send buffer
+	// is full (loopback buffers alone can otherwise take ~10 MB).
+	small := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return errors.Join(err, serr)
+	}}
+	dialer := websocket.Dialer{NetDialContext: small.DialContext}
+	ws, _, err := dialer.Dial("ws"+strings.TrimPrefix(s.URL, "http")+"/ws", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,7 +475,7 @@ func TestSlowConsumerIsDisconnected(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := strings.Repeat("x", 7000)
-	const n = 1500 // ~10 MB to bob: more than loopback buffers hold
+	const n = 1500 // ~10 MB to bob: more than his small receive buffer and the server's send buffer hold
 	for i := 0; i < n; i++ {
 		a.writeJSON(map[string]any{"type": "send", "id": fmt.Sprint(i), "conversationId": conv, "clientMsgId": fmt.Sprint("m", i), "body": body})
 	}

@@ -38,6 +38,7 @@ type wsConn struct {
 	binary   bool         // the client chose SubprotocolProto: messages and acks go as binary frames
 	expires  atomic.Int64 // access token expiry, unix ms; 0 until authenticated
 	nextPing atomic.Int64 // when the pinger pings next, unix ms
+	writing0 atomic.Int64 // when the socket write in progress began, unix ns; 0 when none
 
 	mu        sync.Mutex
 	out       outQueue
@@ -56,11 +57,23 @@ func newWSConn(ws *websocket.Conn, cfg *Config, buffers *sync.Pool) *wsConn {
 // Send queues ev without blocking; false when full or closed.
 func (c *wsConn) Send(ev actors.Outbound) bool { return c.enqueue(ev) }
 
-// enqueue queues ev and starts a writer if none runs; false when the queue
-// is full or the connection is closing.
+// burstFactor is how far past SendQueue a connection's queue may grow while
+// its socket writes keep completing: one group commit alone can hand a
+// member hundreds of messages (and their sender as many acks) at once.
+const burstFactor = 8
+
+// enqueue queues ev and starts a writer if none runs; false when the
+// connection is closing or its queue is full. The queue is full at
+// SendQueue events while the write in progress has been blocked for a
+// quarter of WriteTimeout (the client is not reading), and at burstFactor
+// times that while writes complete (a burst to a client that keeps up).
 func (c *wsConn) enqueue(ev any) bool {
+	limit := c.out.max
+	if since := c.writing0.Load(); since == 0 || time.Duration(time.Now().UnixNano()-since) < c.cfg.WriteTimeout/4 {
+		limit *= burstFactor
+	}
 	c.mu.Lock()
-	if c.closing || !c.out.push(ev) {
+	if c.closing || !c.out.push(ev, limit) {
 		c.mu.Unlock()
 		return false
 	}
@@ -196,8 +209,11 @@ func (c *wsConn) writeBatch(batch []any) bool {
 		buf, _ = appendFrame(buf, ev, c.binary)
 	}
 	conn := c.ws.NetConn()
-	_ = conn.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+	start := time.Now()
+	_ = conn.SetWriteDeadline(start.Add(c.cfg.WriteTimeout))
+	c.writing0.Store(start.UnixNano())
 	_, err := conn.Write(buf)
+	c.writing0.Store(0)
 	if cap(buf) <= maxPooledBuffer {
 		*bp = buf[:0]
 		c.buffers.Put(bp)
