@@ -97,7 +97,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.MaxConnections, "max-connections", envInt("max-connections", 0), "WebSockets this node accepts; 0: the open-file limit minus 2000")
 	fs.Float64Var(&c.FrameRate, "ws-frame-rate", envFloat(env("ws-frame-rate", ""), 50), "inbound WebSocket frames per second per connection")
 	fs.IntVar(&c.FrameBurst, "ws-frame-burst", envInt("ws-frame-burst", 100), "burst of inbound frames per connection")
-	fs.IntVar(&c.SendQueue, "ws-send-queue", envInt("ws-send-queue", 1024), "outbound frames queued per connection before it is dropped as a slow consumer")
+	fs.IntVar(&c.SendQueue, "ws-send-queue", envInt("ws-send-queue", 1024), "outbound frames queued per connection, while it does not read, before it is dropped as a slow consumer (8x while it keeps up)")
 	fs.IntVar(&c.AuthPerMinute, "auth-rate", envInt("auth-rate", 10), "login and register requests per minute per client IP (burst the same)")
 	var peers, etcdEndpoints string
 	fs.StringVar(&c.ClusterProvider, "cluster-provider", env("cluster-provider", "local"), "membership: local (single node), automanaged (fixed peers) or etcd")
