@@ -1,13 +1,13 @@
 package sqlite
 
 import (
-	"time"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/actorchat/engine/persistence"
 )
