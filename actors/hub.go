@@ -74,7 +74,7 @@ func (h *hub) Receive(ctx actor.Context) {
 	case *MessagesPosted:
 		h.onPosted(ctx, msg)
 	case *MembershipChanged:
-		h.onMembership(ctx, msg)
+		h.onMembership(msg)
 	case *ReceiptPosted:
 		h.toConversation(msg.ConversationId, &ReceiptEvent{ConversationID: msg.ConversationId, UserID: msg.UserId, Seq: msg.Seq})
 	case *TypingPosted:
@@ -160,7 +160,7 @@ func (h *hub) onPosted(ctx actor.Context, p *MessagesPosted) {
 
 // onMembership updates the indexes and the sessions of the user at once,
 // so a message the hub routes next is already accepted (or refused) by them.
-func (h *hub) onMembership(_ actor.Context, m *MembershipChanged) {
+func (h *hub) onMembership(m *MembershipChanged) {
 	for id, s := range h.byUser[m.UserId] {
 		e := h.sessions[id]
 		if m.Added {

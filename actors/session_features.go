@@ -38,15 +38,7 @@ func (s *session) onFeatureRequest(ctx actor.Context, req any) {
 // onRead asks the conversation's grain to move the read marker; the grain
 // stores it and broadcasts the receipt.
 func (s *session) onRead(ctx actor.Context, r *ClientRead) {
-	if !s.isMember(r.ConversationID) {
-		s.refuse(ctx, r.RequestID, CodeForbidden, "not a member of this conversation")
-		return
-	}
-	s.withGrain(ctx, r.ConversationID, func(pid *actor.PID) {
-		if pid == nil {
-			s.refuse(ctx, r.RequestID, CodeUnavailable, "conversation temporarily unavailable; retry")
-			return
-		}
+	s.withMemberGrain(ctx, r.ConversationID, r.RequestID, retryPlain, func(pid *actor.PID) {
 		msg := &MarkRead{UserId: s.userID, Seq: r.Seq}
 		s.requestGrain(ctx, r.ConversationID, pid, r.RequestID, msg, func(res any) {
 			out, ok := res.(*MarkReadResult)
@@ -109,15 +101,7 @@ func (s *session) onTyping(ctx actor.Context, r *ClientTyping) {
 // onEvent forwards an edit, delete or reaction to the conversation's grain,
 // in order with the connection's sends, and acknowledges the stored event.
 func (s *session) onEvent(ctx actor.Context, r *ClientEvent) {
-	if !s.isMember(r.ConversationID) {
-		s.refuse(ctx, r.RequestID, CodeForbidden, "not a member of this conversation")
-		return
-	}
-	s.withGrain(ctx, r.ConversationID, func(pid *actor.PID) {
-		if pid == nil {
-			s.refuse(ctx, r.RequestID, CodeUnavailable, "conversation temporarily unavailable; retry with the same clientMsgId")
-			return
-		}
+	s.withMemberGrain(ctx, r.ConversationID, r.RequestID, retrySameID, func(pid *actor.PID) {
 		msg := &PostEvent{SenderId: s.userID, ClientMsgId: r.ClientMsgID, Kind: r.Kind, TargetSeq: r.TargetSeq, Body: r.Body}
 		s.requestGrain(ctx, r.ConversationID, pid, r.RequestID, msg, func(res any) {
 			out, ok := res.(*PostMessageResult)

@@ -51,16 +51,31 @@ func (s *session) refuse(ctx actor.Context, reqID, code, msg string) {
 // onSend forwards a send to the conversation's grain, in the order the
 // client sent them (see withGrain).
 func (s *session) onSend(ctx actor.Context, r *ClientSend) {
-	if !s.isMember(r.ConversationID) {
-		s.refuse(ctx, r.RequestID, CodeForbidden, "not a member of this conversation")
+	s.withMemberGrain(ctx, r.ConversationID, r.RequestID, retrySameID, func(pid *actor.PID) {
+		s.request(ctx, pid, r)
+	})
+}
+
+// Retry hints of the unavailable refusal.
+const (
+	retrySameID = "retry with the same clientMsgId"
+	retryPlain  = "retry"
+)
+
+// withMemberGrain is withGrain for a request of the session's user about
+// conv: a non-member is refused with forbidden, and a grain that cannot be
+// placed now with unavailable and retryHint.
+func (s *session) withMemberGrain(ctx actor.Context, conv, reqID, retryHint string, use func(pid *actor.PID)) {
+	if !s.isMember(conv) {
+		s.refuse(ctx, reqID, CodeForbidden, "not a member of this conversation")
 		return
 	}
-	s.withGrain(ctx, r.ConversationID, func(pid *actor.PID) {
+	s.withGrain(ctx, conv, func(pid *actor.PID) {
 		if pid == nil {
-			s.refuse(ctx, r.RequestID, CodeUnavailable, "conversation temporarily unavailable; retry with the same clientMsgId")
+			s.refuse(ctx, reqID, CodeUnavailable, "conversation temporarily unavailable; "+retryHint)
 			return
 		}
-		s.request(ctx, pid, r)
+		use(pid)
 	})
 }
 

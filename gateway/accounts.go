@@ -357,7 +357,14 @@ func (a *Accounts) handleRefresh(w http.ResponseWriter, r *http.Request) {
 		a.rejectRefresh(w, r)
 		return
 	}
-	user, err := a.store.UserByID(ctx, rec.UserID)
+	a.rotate(w, r, hash, rec.UserID)
+}
+
+// rotate starts a session for userID that replaces the refresh token hash
+// and records the new token as its successor (without it the grace window
+// simply does not apply to hash).
+func (a *Accounts) rotate(w http.ResponseWriter, r *http.Request, hash, userID string) {
+	user, err := a.store.UserByID(r.Context(), userID)
 	switch {
 	case errors.Is(err, persistence.ErrNotFound):
 		a.rejectRefresh(w, r)
@@ -366,13 +373,6 @@ func (a *Accounts) handleRefresh(w http.ResponseWriter, r *http.Request) {
 		a.storeFailed(w, r, "user by id", err)
 		return
 	}
-	a.rotate(w, r, hash, user)
-}
-
-// rotate starts the session that replaces the refresh token hash and records
-// the new token as its successor (without it the grace window simply does
-// not apply to hash).
-func (a *Accounts) rotate(w http.ResponseWriter, r *http.Request, hash string, user persistence.User) {
 	next, ok := a.startSession(w, r, http.StatusOK, user)
 	if !ok {
 		return
@@ -401,17 +401,8 @@ func (a *Accounts) refreshRetried(w http.ResponseWriter, r *http.Request, rec pe
 		a.storeFailed(w, r, "use refresh token successor", err)
 		return true
 	}
-	user, err := a.store.UserByID(ctx, succ.UserID)
-	switch {
-	case errors.Is(err, persistence.ErrNotFound):
-		a.rejectRefresh(w, r)
-		return true
-	case err != nil:
-		a.storeFailed(w, r, "user by id", err)
-		return true
-	}
-	a.log.InfoContext(ctx, "refresh retried within the grace window", "user_id", user.ID)
-	a.rotate(w, r, rec.Successor, user)
+	a.log.InfoContext(ctx, "refresh retried within the grace window", "user_id", succ.UserID)
+	a.rotate(w, r, rec.Successor, succ.UserID)
 	return true
 }
 

@@ -131,7 +131,8 @@ type Server struct {
 	nextConn atomic.Uint64
 
 	startPinger sync.Once
-	stopPinger  chan struct{} // closed by Drain
+	stopPinger  chan struct{} // closed by Drain, once (endPinger)
+	endPinger   sync.Once
 
 	writeBuffers sync.Pool // write buffers shared by idle connections
 	batchBuffers sync.Pool // *[]byte for wsConn.writeBatch
@@ -218,21 +219,10 @@ func (s *Server) Drain(ctx context.Context) error {
 	go func() { s.wg.Wait(); close(done) }()
 	select {
 	case <-done:
-		s.stopPingerOnce()
+		s.endPinger.Do(func() { close(s.stopPinger) })
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("drain websockets: %w", ctx.Err())
-	}
-}
-
-// stopPingerOnce ends the pinger (Drain may be called more than once).
-func (s *Server) stopPingerOnce() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	select {
-	case <-s.stopPinger:
-	default:
-		close(s.stopPinger)
 	}
 }
 
