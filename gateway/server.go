@@ -42,6 +42,9 @@ type Config struct {
 	// FrameRate and FrameBurst limit inbound frames per connection. Defaults 50/s, 100.
 	FrameRate  float64
 	FrameBurst int
+	// GoroutineReaders gives every WebSocket a reader goroutine instead of
+	// waiting for idle sockets in one epoll set (Linux; see reader.go).
+	GoroutineReaders bool
 	// MaxConnections caps this node's WebSockets; more are closed with 1013. Default 18000.
 	MaxConnections int
 	// MaxRESTBody caps REST request bodies. Default 64 KiB.
@@ -134,6 +137,9 @@ type Server struct {
 	stopPinger  chan struct{} // closed by Drain, once (endPinger)
 	endPinger   sync.Once
 
+	pollerOnce sync.Once
+	poller     *poller // nil: a reader goroutine per connection
+
 	writeBuffers sync.Pool // write buffers shared by idle connections
 	batchBuffers sync.Pool // *[]byte for wsConn.writeBatch
 
@@ -220,10 +226,31 @@ func (s *Server) Drain(ctx context.Context) error {
 	select {
 	case <-done:
 		s.endPinger.Do(func() { close(s.stopPinger) })
+		s.pollerOnce.Do(func() {}) // no poller starts after the drain
+		if s.poller != nil {
+			s.poller.close()
+		}
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("drain websockets: %w", ctx.Err())
 	}
+}
+
+// readPoller is the server's epoll poller, started with the first
+// connection; nil with Config.GoroutineReaders or where there is none.
+func (s *Server) readPoller() *poller {
+	s.pollerOnce.Do(func() {
+		if s.cfg.GoroutineReaders {
+			return
+		}
+		p, err := newPoller()
+		if err != nil {
+			s.log.Warn("no epoll poller: one reader goroutine per connection", "err", err)
+			return
+		}
+		s.poller = p
+	})
+	return s.poller
 }
 
 type gatewayMetrics struct {

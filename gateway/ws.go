@@ -18,7 +18,7 @@ import (
 
 func (s *Server) upgrader() *websocket.Upgrader {
 	return &websocket.Upgrader{
-		ReadBufferSize:  512, // frames above it are read past the buffer
+		ReadBufferSize:  0, // readBufferHijacker supplies the read buffer
 		WriteBufferSize: 1024,
 		WriteBufferPool: &s.writeBuffers,
 		CheckOrigin:     s.checkOrigin,
@@ -49,10 +49,9 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 }
 
 // handleWS upgrades, authenticates with the first frame and starts the
-// session actor, then hands the socket to a reader goroutine of its own and
-// returns: net/http's goroutine, whose stack grew deep during the upgrade and
-// the authentication, and its buffered reader and writer are released, and
-// an idle connection keeps one small stack.
+// session actor, then hands the socket to its reader (reader.go) and
+// returns: net/http's goroutine, whose stack grew deep during the upgrade
+// and the authentication, and its buffered reader and writer are released.
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
 		writeError(w, CodeUnavailable, "server is shutting down")
@@ -63,7 +62,8 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, CodeForbidden, "origin not allowed")
 		return
 	}
-	ws, err := s.upgrader().Upgrade(w, r, nil)
+	hj := &readBufferHijacker{ResponseWriter: w, size: readBufferSize}
+	ws, err := s.upgrader().Upgrade(hj, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
@@ -88,23 +88,19 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		s.untrack(c)
 		return
 	}
+	rd := &wsReader{s: s, c: c, br: hj.br, claims: claims, release: release,
+		limiter: rate.NewLimiter(rate.Limit(s.cfg.FrameRate), s.cfg.FrameBurst), limits: s.newConnLimits()}
+	c.reader.Store(rd)
+	ws.SetPongHandler(func(string) error {
+		c.lastRead.Store(time.Now().UnixMilli())
+		return ws.SetReadDeadline(time.Now().Add(2 * s.cfg.PingInterval))
+	})
 	c.nextPing.Store(time.Now().Add(s.cfg.PingInterval).UnixMilli())
 	c.expires.Store(claims.ExpiresAt.UnixMilli())
 	s.metrics.connections.Inc()
 	connID := strconv.FormatUint(s.nextConn.Add(1), 36)
-	pid := actors.SpawnSession(s.deps.System, s.deps.Actors, claims.UserID, connID, c)
-	go s.serveWS(c, pid, claims, release)
-}
-
-// serveWS reads until the socket ends, then closes the session.
-func (s *Server) serveWS(c *wsConn, session *actor.PID, claims Claims, release func()) {
-	defer s.untrack(c)
-	defer release()
-	defer s.metrics.connections.Dec()
-	s.readLoop(c, session, claims)
-	c.shutdown(websocket.CloseNormalClosure, "")
-	s.deps.System.Root.Send(session, &actors.ConnClosed{})
-	<-c.ended
+	rd.session = actors.SpawnSession(s.deps.System, s.deps.Actors, claims.UserID, connID, c)
+	s.startReading(rd)
 }
 
 // track registers c unless the node is full or draining, and counts it in
@@ -188,38 +184,6 @@ func (s *Server) authenticate(ws *websocket.Conn) (Claims, bool) {
 		return Claims{}, false
 	}
 	return claims, true
-}
-
-// readLoop reads client frames until the socket fails or closes. It is the
-// connection's only reader.
-func (s *Server) readLoop(c *wsConn, session *actor.PID, claims Claims) {
-	ws := c.ws
-	wait := 2 * s.cfg.PingInterval
-	_ = ws.SetReadDeadline(time.Now().Add(wait))
-	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(wait)) })
-	limiter := rate.NewLimiter(rate.Limit(s.cfg.FrameRate), s.cfg.FrameBurst)
-	limits := s.newConnLimits()
-	for {
-		typ, data, err := ws.ReadMessage()
-		if err != nil {
-			if errors.Is(err, websocket.ErrReadLimit) {
-				c.shutdown(CloseTooBig, "frame too large")
-			}
-			return
-		}
-		_ = ws.SetReadDeadline(time.Now().Add(wait))
-		if typ != websocket.TextMessage {
-			c.enqueue(&frameError{code: CodeInvalid, msg: "text frames only"})
-			continue
-		}
-		if !limiter.Allow() {
-			c.enqueue(&frameError{id: peekID(data), code: CodeRateLimited, msg: "too many frames; slow down"})
-			continue
-		}
-		if !s.handleFrame(c, session, claims, data, limits) {
-			return
-		}
-	}
 }
 
 // peekID returns the id of a frame refused before decoding, so the client

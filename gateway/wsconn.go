@@ -39,6 +39,8 @@ type wsConn struct {
 	expires  atomic.Int64 // access token expiry, unix ms; 0 until authenticated
 	nextPing atomic.Int64 // when the pinger pings next, unix ms
 	writing0 atomic.Int64 // when the socket write in progress began, unix ns; 0 when none
+	lastRead atomic.Int64 // when the client's last frame arrived, unix ms
+	reader   atomic.Pointer[wsReader]
 
 	mu        sync.Mutex
 	out       outQueue
@@ -164,6 +166,9 @@ func (c *wsConn) finish(code int, text string) {
 	_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.cfg.WriteTimeout))
 	_ = c.ws.Close()
 	close(c.ended)
+	if r := c.reader.Load(); r != nil {
+		r.socketClosed()
+	}
 }
 
 // wsPing is the pinger's queue entry: a ping control frame.
@@ -181,6 +186,10 @@ func (c *wsConn) tick(now time.Time, every time.Duration) {
 	ms := now.UnixMilli()
 	if ms > exp {
 		c.shutdown(CloseUnauthorized, "token expired")
+		return
+	}
+	if r := c.reader.Load(); r != nil && r.state.Load() == readIdle && ms-c.lastRead.Load() > 2*every.Milliseconds() {
+		c.shutdown(websocket.CloseNormalClosure, "ping timeout")
 		return
 	}
 	if ms >= c.nextPing.Load() {
@@ -203,7 +212,12 @@ func (c *wsConn) writeBatch(batch []any) bool {
 	buf := (*bp)[:0]
 	for _, ev := range batch {
 		if ev == pingEvent {
-			buf = append(buf, 0x89, 0x00) // ping, FIN, no payload
+			buf = append(buf, 0x80|opPing, 0x00) // FIN, no payload
+			continue
+		}
+		if p, ok := ev.(*wsPong); ok {
+			buf = append(buf, 0x80|opPong, byte(len(p.payload)))
+			buf = append(buf, p.payload...)
 			continue
 		}
 		buf, _ = appendFrame(buf, ev, c.binary)

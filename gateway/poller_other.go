@@ -1,0 +1,16 @@
+//go:build !linux
+
+package gateway
+
+import "errors"
+
+// poller is Linux-only (epoll); elsewhere every connection keeps a reader
+// goroutine.
+type poller struct{}
+
+func newPoller() (*poller, error) { return nil, errors.New("no poller on this system") }
+
+func (p *poller) register(*wsReader)  {}
+func (p *poller) arm(*wsReader) error { return errors.New("no poller") }
+func (p *poller) forget(*wsReader)    {}
+func (p *poller) close()              {}
