@@ -2,6 +2,7 @@ package actors
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -21,7 +22,7 @@ type hub struct {
 
 type hubEntry struct {
 	user   string
-	convs  map[string]struct{}
+	convs  []string // its conversations (a slice: most sessions follow a few, and an idle connection's bytes count)
 	direct *session // the session itself: live messages and membership go straight to it
 }
 
@@ -114,11 +115,10 @@ func (h *hub) toConversation(conv string, ev Outbound) {
 }
 
 func (h *hub) onRegister(ctx actor.Context, r *registerSession) {
-	e := &hubEntry{user: r.userID, convs: make(map[string]struct{}, len(r.convs)), direct: r.direct}
+	e := &hubEntry{user: r.userID, convs: slices.Clone(r.convs), direct: r.direct}
 	h.sessions[r.session.Id] = e
 	addIndex(h.byUser, r.userID, r.session)
 	for _, c := range r.convs {
-		e.convs[c] = struct{}{}
 		addIndex(h.byConv, c, r.session)
 	}
 	ctx.Send(r.session, &sessionRegistered{})
@@ -131,7 +131,7 @@ func (h *hub) onUnregister(u *unregisterSession) {
 	}
 	delete(h.sessions, u.session.Id)
 	removeIndex(h.byUser, e.user, u.session.Id)
-	for c := range e.convs {
+	for _, c := range e.convs {
 		removeIndex(h.byConv, c, u.session.Id)
 	}
 }
@@ -164,12 +164,14 @@ func (h *hub) onMembership(m *MembershipChanged) {
 	for id, s := range h.byUser[m.UserId] {
 		e := h.sessions[id]
 		if m.Added {
-			e.convs[m.ConversationId] = struct{}{}
+			if !slices.Contains(e.convs, m.ConversationId) {
+				e.convs = append(e.convs, m.ConversationId)
+			}
 			addIndex(h.byConv, m.ConversationId, s)
 			e.direct.joinedFromHub(m.ConversationId, m.LastSeq)
 			continue
 		}
-		delete(e.convs, m.ConversationId)
+		e.convs = slices.DeleteFunc(e.convs, func(c string) bool { return c == m.ConversationId })
 		removeIndex(h.byConv, m.ConversationId, id)
 		e.direct.leftFromHub(m.ConversationId)
 	}

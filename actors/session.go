@@ -30,8 +30,8 @@ type session struct {
 	ready   bool
 	waiting []any // client requests received before ready, in order
 	convs   map[string]*convState
-	grains  map[string]*actor.PID         // resolved grain PIDs
-	parked  map[string][]func(*actor.PID) // requests waiting for their grain's PID
+	grains  map[string]*actor.PID         // resolved grain PIDs (nil until the first)
+	parked  map[string][]func(*actor.PID) // requests waiting for their grain's PID (nil until the first)
 	closing bool
 
 	typedAt    map[string]time.Time // when this connection last forwarded typing, per conversation
@@ -53,19 +53,33 @@ type convState struct {
 
 // SpawnSession starts the session actor of one authenticated connection.
 func SpawnSession(sys *actor.ActorSystem, deps *Deps, userID, connID string, conn Conn) *actor.PID {
-	props := actor.PropsFromProducer(func() actor.Actor {
-		return &session{
-			deps:   deps,
-			userID: userID,
-			conn:   conn,
-			connID: connID,
-			convs:  map[string]*convState{},
-			grains: map[string]*actor.PID{},
-			parked: map[string][]func(*actor.PID){},
-		}
-	})
-	return sys.Root.Spawn(props)
+	s := &session{deps: deps, userID: userID, conn: conn, connID: connID, convs: map[string]*convState{}}
+	spawnMu.Lock()
+	defer spawnMu.Unlock()
+	spawning = s
+	return sys.Root.Spawn(sessionProps)
 }
+
+// Every session is spawned from one Props: an actor keeps its Props for
+// life, and one per connection was 240 bytes of each idle connection's
+// memory. Proto.Actor calls the producer synchronously inside Spawn, so
+// SpawnSession hands it the session through spawning, under spawnMu.
+//
+// A session that panics is stopped, not restarted (its delivered intervals
+// would be lost): its Stopped handler ends the connection, and the client
+// reconnects and syncs. The lock-free mailbox allocates nothing until a
+// message arrives (the default one starts with a ring of ten slots).
+var (
+	spawnMu      sync.Mutex
+	spawning     *session
+	sessionProps = actor.PropsFromProducer(func() actor.Actor {
+		s := spawning
+		spawning = nil
+		return s
+	},
+		actor.WithMailbox(actor.UnboundedLockfree()),
+		actor.WithGuardian(actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.StopDirective })))
+)
 
 type membershipsLoaded struct {
 	convs []string
@@ -87,7 +101,8 @@ func (s *session) Receive(ctx actor.Context) {
 		s.deps.Metrics.Sessions.Inc()
 		s.loadMemberships(ctx)
 	case *actor.Stopped:
-		s.closing = true // the hub may still call in until it unregisters us
+		s.closing = true            // the hub may still call in until it unregisters us
+		s.conn.Close(CloseInternal) // a no-op unless the session failed: the connection ends first
 		s.deps.Metrics.Sessions.Dec()
 		ctx.Send(s.hub(ctx), &unregisterSession{session: ctx.Self()})
 	case *membershipsLoaded:

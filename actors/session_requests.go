@@ -92,6 +92,9 @@ func (s *session) withGrain(ctx actor.Context, conv string, use func(pid *actor.
 		use(pid)
 		return
 	}
+	if s.parked == nil {
+		s.parked = map[string][]func(*actor.PID){}
+	}
 	s.parked[conv] = []func(*actor.PID){use}
 	lookup := s.deps.Grain
 	runAsync(ctx, func() any {
@@ -107,6 +110,9 @@ func (s *session) onGrainResolved(_ actor.Context, g *grainResolved) {
 	q := s.parked[g.conversationID]
 	delete(s.parked, g.conversationID)
 	if g.pid != nil {
+		if s.grains == nil {
+			s.grains = map[string]*actor.PID{}
+		}
 		s.grains[g.conversationID] = g.pid
 	}
 	for _, use := range q {

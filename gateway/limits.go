@@ -98,17 +98,17 @@ func classOf(frameType string) limitClass {
 	return classNone
 }
 
-// connLimits are one connection's limiters. Owned by its reader goroutine.
+// connLimits are one connection's limiters, each made on first use (an idle
+// connection has none). Owned by its reader.
 type connLimits struct {
-	send, typing *rate.Limiter
+	frames, send, typing *rate.Limiter
 }
 
-func (s *Server) newConnLimits() *connLimits {
-	l := s.cfg.Limits
-	return &connLimits{
-		send:   rate.NewLimiter(rate.Limit(l.SendRate), l.SendBurst),
-		typing: rate.NewLimiter(rate.Limit(l.TypingRate), l.TypingBurst),
+func (s *Server) frameLimiter(cl *connLimits) *rate.Limiter {
+	if cl.frames == nil {
+		cl.frames = rate.NewLimiter(rate.Limit(s.cfg.FrameRate), s.cfg.FrameBurst)
 	}
+	return cl.frames
 }
 
 // allowFrame reports whether a decoded frame is within its connection's and
@@ -117,10 +117,17 @@ func (s *Server) newConnLimits() *connLimits {
 func (s *Server) allowFrame(cl *connLimits, userID string, f *inFrame) *frameError {
 	var conn *rate.Limiter
 	class := classOf(f.Type)
+	l := s.cfg.Limits
 	switch class {
 	case classSend:
+		if cl.send == nil {
+			cl.send = rate.NewLimiter(rate.Limit(l.SendRate), l.SendBurst)
+		}
 		conn = cl.send
 	case classTyping:
+		if cl.typing == nil {
+			cl.typing = rate.NewLimiter(rate.Limit(l.TypingRate), l.TypingBurst)
+		}
 		conn = cl.typing
 	default:
 		return nil

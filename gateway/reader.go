@@ -11,7 +11,6 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/gorilla/websocket"
-	"golang.org/x/time/rate"
 
 	"github.com/actorchat/engine/actors"
 )
@@ -33,11 +32,10 @@ type wsReader struct {
 	raw        syscall.RawConn
 	session    *actor.PID
 	claims     Claims
-	release    func() // the user's connection slot
-	limiter    *rate.Limiter
-	limits     *connLimits
-	id         uint64 // the poller's key
-	registered bool   // with the poller; set before the reader is first parked
+	release    func()     // the user's connection slot
+	limits     connLimits // made on first use
+	id         uint64     // the poller's key
+	registered bool       // with the poller; set before the reader is first parked
 	state      atomic.Int32
 }
 
@@ -71,7 +69,7 @@ func (h *readBufferHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // readBufferSize is each connection's read buffer; larger frames are read
 // past it.
-const readBufferSize = 512
+const readBufferSize = 320 // gorilla reuses a hijacked buffer only above 256
 
 // startReading hands an authenticated connection to its reader: the poller
 // when there is one and the socket supports it, a goroutine otherwise.
@@ -147,7 +145,7 @@ func (r *wsReader) end() {
 	}
 	c.shutdown(websocket.CloseNormalClosure, "")
 	s.deps.System.Root.Send(r.session, &actors.ConnClosed{})
-	<-c.ended
+	c.ended.Wait()
 	r.release()
 	s.metrics.connections.Dec()
 	s.untrack(c)
@@ -190,11 +188,11 @@ func (r *wsReader) handle(typ int, data []byte) bool {
 		c.enqueue(&frameError{code: CodeInvalid, msg: "text frames only"})
 		return true
 	}
-	if !r.limiter.Allow() {
+	if !r.s.frameLimiter(&r.limits).Allow() {
 		c.enqueue(&frameError{id: peekID(data), code: CodeRateLimited, msg: "too many frames; slow down"})
 		return true
 	}
-	return r.s.handleFrame(c, r.session, r.claims, data, r.limits)
+	return r.s.handleFrame(c, r.session, r.claims, data, &r.limits)
 }
 
 // WebSocket control opcodes the reader answers itself.

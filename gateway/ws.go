@@ -11,7 +11,6 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/gorilla/websocket"
-	"golang.org/x/time/rate"
 
 	"github.com/actorchat/engine/actors"
 )
@@ -88,8 +87,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		s.untrack(c)
 		return
 	}
-	rd := &wsReader{s: s, c: c, br: hj.br, claims: claims, release: release,
-		limiter: rate.NewLimiter(rate.Limit(s.cfg.FrameRate), s.cfg.FrameBurst), limits: s.newConnLimits()}
+	rd := &wsReader{s: s, c: c, br: hj.br, claims: claims, release: release}
 	c.reader.Store(rd)
 	ws.SetPongHandler(func(string) error {
 		c.lastRead.Store(time.Now().UnixMilli())

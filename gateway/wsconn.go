@@ -48,12 +48,14 @@ type wsConn struct {
 	closing   bool // shutdown was asked: no more pushes; the writer sends the close frame
 	closeCode int
 	closeText string
-	ended     chan struct{} // closed once the writer has closed the socket
+	ended     sync.WaitGroup // done once the writer has closed the socket
 }
 
 func newWSConn(ws *websocket.Conn, cfg *Config, buffers *sync.Pool) *wsConn {
-	return &wsConn{ws: ws, cfg: cfg, buffers: buffers, out: outQueue{max: cfg.SendQueue}, ended: make(chan struct{}),
+	c := &wsConn{ws: ws, cfg: cfg, buffers: buffers, out: outQueue{max: cfg.SendQueue},
 		binary: ws.Subprotocol() == SubprotocolProto}
+	c.ended.Add(1)
+	return c
 }
 
 // Send queues ev without blocking; false when full or closed.
@@ -165,7 +167,7 @@ func (c *wsConn) finish(code int, text string) {
 	msg := websocket.FormatCloseMessage(code, text)
 	_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.cfg.WriteTimeout))
 	_ = c.ws.Close()
-	close(c.ended)
+	c.ended.Done()
 	if r := c.reader.Load(); r != nil {
 		r.socketClosed()
 	}
