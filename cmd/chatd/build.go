@@ -72,7 +72,7 @@ func (n *node) wire(cfg config, log *slog.Logger) error {
 		return err
 	}
 	accounts := gateway.NewAccounts(n.store, tokens, gateway.AccountsConfig{
-		AuthRate: rate.Limit(float64(cfg.AuthPerMinute) / 60), AuthBurst: cfg.AuthPerMinute, RefreshGrace: cfg.RefreshGrace}, log)
+		BcryptCost: cfg.BcryptCost, AuthRate: rate.Limit(float64(cfg.AuthPerMinute) / 60), AuthBurst: cfg.AuthPerMinute, RefreshGrace: cfg.RefreshGrace}, log)
 	var static fs.FS
 	if d := web.Dist(); d != nil {
 		static, n.ui = d, true

@@ -33,6 +33,7 @@ type config struct {
 	FrameBurst     int
 	SendQueue      int
 	AuthPerMinute  int
+	BcryptCost     int
 	PprofListen    string
 	Limits         gateway.Limits // per-user and per-connection limits
 	MaxMembers     int
@@ -100,6 +101,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.Float64Var(&c.FrameRate, "ws-frame-rate", envFloat(env("ws-frame-rate", ""), 50), "inbound WebSocket frames per second per connection")
 	fs.IntVar(&c.FrameBurst, "ws-frame-burst", envInt("ws-frame-burst", 100), "burst of inbound frames per connection")
 	fs.IntVar(&c.SendQueue, "ws-send-queue", envInt("ws-send-queue", 1024), "outbound frames queued per connection, while it does not read, before it is dropped as a slow consumer (8x while it keeps up)")
+	fs.IntVar(&c.BcryptCost, "bcrypt-cost", envInt("bcrypt-cost", 10), "password hashing cost of new passwords (4-31); lower it only for load tests that register thousands of users")
 	fs.IntVar(&c.AuthPerMinute, "auth-rate", envInt("auth-rate", 10), "login and register requests per minute per client IP (burst the same)")
 	var peers, etcdEndpoints string
 	fs.StringVar(&c.ClusterProvider, "cluster-provider", env("cluster-provider", "local"), "membership: local (single node), automanaged (fixed peers) or etcd")
