@@ -2,7 +2,10 @@
 
 package gateway
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // poller is Linux-only (epoll); elsewhere every connection keeps a reader
 // goroutine.
@@ -10,7 +13,8 @@ type poller struct{}
 
 func newPoller() (*poller, error) { return nil, errors.New("no poller on this system") }
 
-func (p *poller) register(*wsReader)  {}
-func (p *poller) arm(*wsReader) error { return errors.New("no poller") }
-func (p *poller) forget(*wsReader)    {}
-func (p *poller) close()              {}
+func (p *poller) register(*wsReader)                         {}
+func (p *poller) arm(*wsReader) error                        { return errors.New("no poller") }
+func (p *poller) forget(*wsReader)                           {}
+func (p *poller) close()                                     {}
+func (p *poller) waitReadable(*wsReader, time.Duration) bool { return false }
