@@ -28,6 +28,8 @@ type Directory interface {
 	Conversation(ctx context.Context, id string) (persistence.Conversation, error)
 	Member(ctx context.Context, conversationID, userID string) (persistence.Member, error)
 	Members(ctx context.Context, conversationID string) ([]persistence.Member, error)
+	MembersPage(ctx context.Context, conversationID string, after persistence.MemberKey, limit int) ([]persistence.Member, error)
+	MemberCounts(ctx context.Context, conversationIDs []string) (map[string]int, error)
 	UserMemberships(ctx context.Context, userID string) ([]persistence.Member, error)
 	MarkRead(ctx context.Context, conversationID, userID string, seq int64) (int64, error)
 	LastSeq(ctx context.Context, conversationID string) (int64, error)
@@ -43,6 +45,12 @@ const (
 	maxInitMembers  = 100
 	maxRESTHistory  = 100
 	defaultRESTPage = 50
+	// Member lists are paged: a conversation's detail (also the answer to a
+	// member change) carries the first detailMembers, GET …/members the rest,
+	// so neither costs more in a 10,000-member room than in a small one.
+	detailMembers     = 200
+	defaultMemberPage = 100
+	maxMemberPage     = 500
 )
 
 func (s *Server) conversationRoutes() {
@@ -51,6 +59,7 @@ func (s *Server) conversationRoutes() {
 	h("POST /api/conversations", s.handleCreateConversation)
 	h("GET /api/conversations", s.handleListConversations)
 	h("GET /api/conversations/{id}", s.handleGetConversation)
+	h("GET /api/conversations/{id}/members", s.handleMembers)
 	h("POST /api/conversations/{id}/members", s.handleAddMember)
 	h("DELETE /api/conversations/{id}/members/{userId}", s.handleRemoveMember)
 	h("POST /api/conversations/{id}/leave", s.handleLeave)
@@ -72,6 +81,8 @@ type conversationView struct {
 	CreatedBy   string       `json:"createdBy"`
 	CreatedAt   string       `json:"createdAt"`
 	Members     []memberView `json:"members,omitempty"`
+	MemberCount int          `json:"memberCount,omitempty"` // in details: all members, also those past Members
+	MembersNext string       `json:"membersNext,omitempty"` // in details: the cursor for GET …/members when Members is not all
 	LastSeq     int64        `json:"lastSeq"`
 	LastReadSeq int64        `json:"lastReadSeq"`
 	Unread      int64        `json:"unread"`

@@ -3,7 +3,11 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/actorchat/engine/actors"
 	"github.com/actorchat/engine/persistence"
@@ -119,7 +123,8 @@ func (s *Server) handleGetConversation(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-// conversationDetail is a conversation with its members, as userID sees it.
+// conversationDetail is a conversation with its first detailMembers
+// members and its member count, as userID sees it.
 func (s *Server) conversationDetail(ctx context.Context, id, userID string) (conversationView, error) {
 	d := s.deps.Directory
 	m, err := d.Member(ctx, id, userID)
@@ -130,9 +135,32 @@ func (s *Server) conversationDetail(ctx context.Context, id, userID string) (con
 	if err != nil {
 		return v, err
 	}
-	ms, err := d.Members(ctx, id)
-	if err != nil {
+	if v.Members, v.MembersNext, err = s.membersPage(ctx, id, persistence.MemberKey{}, detailMembers); err != nil {
 		return v, err
+	}
+	v.MemberCount = len(v.Members)
+	if v.MembersNext != "" {
+		counts, err := d.MemberCounts(ctx, []string{id})
+		if err != nil {
+			return v, err
+		}
+		v.MemberCount = counts[id]
+	}
+	return v, nil
+}
+
+// membersPage returns up to limit members after the given position, with
+// their names, and the cursor of the next page ("" at the end).
+func (s *Server) membersPage(ctx context.Context, convID string, after persistence.MemberKey, limit int) ([]memberView, string, error) {
+	d := s.deps.Directory
+	ms, err := d.MembersPage(ctx, convID, after, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(ms) > limit {
+		ms = ms[:limit]
+		next = memberCursor(ms[limit-1].Key())
 	}
 	ids := make([]string, len(ms))
 	for i, mm := range ms {
@@ -140,18 +168,65 @@ func (s *Server) conversationDetail(ctx context.Context, id, userID string) (con
 	}
 	users, err := d.UsersByIDs(ctx, ids)
 	if err != nil {
-		return v, err
+		return nil, "", err
 	}
 	byID := make(map[string]persistence.User, len(users))
 	for _, u := range users {
 		byID[u.ID] = u
 	}
+	views := make([]memberView, 0, len(ms))
 	for _, mm := range ms {
 		u := byID[mm.UserID]
-		v.Members = append(v.Members, memberView{UserID: mm.UserID, Username: u.Username, DisplayName: u.DisplayName,
+		views = append(views, memberView{UserID: mm.UserID, Username: u.Username, DisplayName: u.DisplayName,
 			Role: string(mm.Role), JoinedAt: millis(mm.JoinedAt), LastReadSeq: mm.LastReadSeq})
 	}
-	return v, nil
+	return views, next, nil
+}
+
+// memberCursor is an opaque position in a member list: the join time in
+// unix milliseconds and the user id.
+func memberCursor(k persistence.MemberKey) string {
+	return strconv.FormatInt(k.JoinedAt.UnixMilli(), 10) + "." + k.UserID
+}
+
+func parseMemberCursor(v string) (persistence.MemberKey, bool) {
+	if v == "" {
+		return persistence.MemberKey{}, true
+	}
+	ms, user, ok := strings.Cut(v, ".")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if !ok || err != nil || n < 0 || user == "" || len(user) > maxIDLen {
+		return persistence.MemberKey{}, false
+	}
+	return persistence.MemberKey{JoinedAt: time.UnixMilli(n), UserID: user}, true
+}
+
+// handleMembers pages through a conversation's members in join order.
+func (s *Server) handleMembers(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.member(w, r); !ok {
+		return
+	}
+	q := r.URL.Query()
+	after, ok1 := parseMemberCursor(q.Get("after"))
+	limit, ok2 := parseSeq(q.Get("limit"))
+	if !ok1 || !ok2 || limit > maxMemberPage {
+		writeError(w, CodeInvalid, fmt.Sprintf("after must be a cursor from a previous page and limit at most %d", maxMemberPage))
+		return
+	}
+	if limit == 0 {
+		limit = defaultMemberPage
+	}
+	members, next, err := s.membersPage(r.Context(), r.PathValue("id"), after, int(limit))
+	if err != nil {
+		s.storeError(w, "members", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, membersPageView{Members: members, Next: next})
+}
+
+type membersPageView struct {
+	Members []memberView `json:"members"`
+	Next    string       `json:"next,omitempty"`
 }
 
 type addMemberRequest struct {

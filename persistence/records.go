@@ -61,6 +61,17 @@ type Member struct {
 	LastReadSeq    int64 // moves forward only
 }
 
+// MemberKey is a position in a conversation's member list, ordered by
+// (JoinedAt, UserID): MembersPage continues after it. The zero key is
+// before the first member.
+type MemberKey struct {
+	JoinedAt time.Time
+	UserID   string
+}
+
+// Key returns m's position in its conversation's member list.
+func (m Member) Key() MemberKey { return MemberKey{JoinedAt: m.JoinedAt, UserID: m.UserID} }
+
 // MessageKind tells chat messages from other sequenced events.
 type MessageKind string
 

@@ -66,6 +66,11 @@ type Conversations interface {
 	Member(ctx context.Context, conversationID, userID string) (Member, error)
 	// Members returns every membership of a conversation, ordered by JoinedAt.
 	Members(ctx context.Context, conversationID string) ([]Member, error)
+	// MembersPage returns up to limit memberships of a conversation in
+	// (JoinedAt, UserID) order, starting after the member after names (the
+	// zero MemberKey: from the first). Its cost follows limit, not the
+	// conversation's size.
+	MembersPage(ctx context.Context, conversationID string, after MemberKey, limit int) ([]Member, error)
 	// UserMemberships returns every membership of a user.
 	UserMemberships(ctx context.Context, userID string) ([]Member, error)
 	// MemberCounts returns the number of members of each given conversation

@@ -161,6 +161,20 @@ func (s *Store) Members(ctx context.Context, conversationID string) ([]persisten
 		bson.D{{Key: fConversationID, Value: conversationID}}, options.Find().SetSort(sort))
 }
 
+// MembersPage implements persistence.Conversations on the
+// (conversationId, joinedAt, userId) index.
+func (s *Store) MembersPage(ctx context.Context, conversationID string, after persistence.MemberKey, limit int) ([]persistence.Member, error) {
+	filter := bson.D{{Key: fConversationID, Value: conversationID}}
+	if !after.JoinedAt.IsZero() || after.UserID != "" {
+		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: fJoinedAt, Value: bson.D{{Key: "$gt", Value: after.JoinedAt}}}},
+			bson.D{{Key: fJoinedAt, Value: after.JoinedAt}, {Key: fUserID, Value: bson.D{{Key: "$gt", Value: after.UserID}}}},
+		}})
+	}
+	sort := bson.D{{Key: fJoinedAt, Value: 1}, {Key: fUserID, Value: 1}}
+	return s.findMembers(ctx, "members of "+conversationID, filter, options.Find().SetSort(sort).SetLimit(int64(limit)))
+}
+
 // UserMemberships implements persistence.Conversations.
 func (s *Store) UserMemberships(ctx context.Context, userID string) ([]persistence.Member, error) {
 	return s.findMembers(ctx, "memberships of "+userID, bson.D{{Key: fUserID, Value: userID}}, options.Find())

@@ -18,6 +18,7 @@ const (
 	idxDMKey           = "dmKey_unique_sparse"
 	idxMemberConvUser  = "conversationId_userId_unique"
 	idxMemberUser      = "userId"
+	idxMemberJoined    = "conversationId_joinedAt_userId"
 	idxMessageSeq      = "conversationId_seq_unique"
 	idxMessageClientID = "conversationId_senderId_clientMsgId_unique"
 	idxMessageTarget   = "conversationId_targetSeq_sparse"
@@ -54,6 +55,7 @@ var indexSpecs = []indexSpec{
 	{collConversations, idxDMKey, bson.D{{Key: fDMKey, Value: 1}}, true, true},
 	{collMembers, idxMemberConvUser, bson.D{{Key: fConversationID, Value: 1}, {Key: fUserID, Value: 1}}, true, false},
 	{collMembers, idxMemberUser, bson.D{{Key: fUserID, Value: 1}}, false, false},
+	{collMembers, idxMemberJoined, bson.D{{Key: fConversationID, Value: 1}, {Key: fJoinedAt, Value: 1}, {Key: fUserID, Value: 1}}, false, false},
 	{collMessages, idxMessageSeq, bson.D{{Key: fConversationID, Value: 1}, {Key: fSeq, Value: 1}}, true, false},
 	{collMessages, idxMessageClientID, bson.D{
 		{Key: fConversationID, Value: 1}, {Key: fSenderID, Value: 1}, {Key: fClientMsgID, Value: 1},

@@ -34,6 +34,7 @@ var wantIndexes = map[string][]index{
 		{"_id_", "_id", false},
 		{"conversationId_userId_unique", "conversationId,userId", true},
 		{"userId", "userId", false},
+		{"conversationId_joinedAt_userId", "conversationId,joinedAt,userId", false},
 	},
 	"messages": {
 		{"_id_", "_id", false},

@@ -77,11 +77,32 @@ func (s *Store) Member(ctx context.Context, conversationID, userID string) (pers
 }
 
 // Members returns every membership of a conversation, ordered by JoinedAt
-// (then user id). It reads the conversation's primary-key range and sorts it.
+// (then user id), walking members_joined.
 func (s *Store) Members(ctx context.Context, conversationID string) ([]persistence.Member, error) {
 	rows, err := s.r.QueryContext(ctx,
 		`SELECT `+memberColumns+` FROM members WHERE conversation_id = ? ORDER BY joined_at, user_id`,
 		conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("members of %s: %w", conversationID, translate(err))
+	}
+	members, err := collect(rows, scanMember)
+	if err != nil {
+		return nil, fmt.Errorf("members of %s: %w", conversationID, translate(err))
+	}
+	return members, nil
+}
+
+// membersPageSQL walks members_joined from a (joined_at, user_id) position.
+const membersPageSQL = `SELECT ` + memberColumns + ` FROM members
+	WHERE conversation_id = ? AND (joined_at, user_id) > (?, ?) ORDER BY joined_at, user_id LIMIT ?`
+
+// MembersPage returns up to limit memberships after the given position.
+func (s *Store) MembersPage(ctx context.Context, conversationID string, after persistence.MemberKey, limit int) ([]persistence.Member, error) {
+	joined := int64(-1 << 62) // the zero key: before every member
+	if !after.JoinedAt.IsZero() || after.UserID != "" {
+		joined = millis(after.JoinedAt)
+	}
+	rows, err := s.r.QueryContext(ctx, membersPageSQL, conversationID, joined, after.UserID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("members of %s: %w", conversationID, translate(err))
 	}

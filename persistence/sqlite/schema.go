@@ -174,6 +174,8 @@ CREATE INDEX avatars_blob ON avatars (blob_id);
 	// 9: the token that replaced a rotated refresh token (the refresh
 	// grace window: a lost answer to a refresh may be retried).
 	`ALTER TABLE refresh_tokens ADD COLUMN successor TEXT NOT NULL DEFAULT '';`,
+	// 10: member lists read page by page in join order (MembersPage).
+	`CREATE INDEX members_joined ON members (conversation_id, joined_at, user_id);`,
 }
 
 // migrate brings the schema of db up to date in one immediate transaction,

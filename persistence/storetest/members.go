@@ -14,6 +14,7 @@ func memberCases() []testCase {
 		{"Members/Remove", testMemberRemove},
 		{"Members/SetRole", testMemberSetRole},
 		{"Members/OrderedByJoinedAt", testMembersOrdered},
+		{"Members/Pages", testMembersPages},
 		{"Members/UserMemberships", testUserMemberships},
 		{"Members/MemberCounts", testMemberCounts},
 		{"Members/MarkReadForwardOnly", testMarkReadForwardOnly},
@@ -108,6 +109,46 @@ func testMembersOrdered(t *testing.T, s persistence.Store) {
 		return a.JoinedAt.Compare(b.JoinedAt)
 	})
 	wantMembers(t, "members ordered by JoinedAt", got, want)
+}
+
+// testMembersPages: pages of every size walk the list in (JoinedAt, UserID)
+// order, ties on JoinedAt included, without repeating or skipping anyone,
+// and never cross into another conversation.
+func testMembersPages(t *testing.T, s persistence.Store) {
+	createGroup(t, s, "g1")
+	createGroup(t, s, "g2")
+	var all []persistence.Member
+	for i, u := range []string{"u5", "u1", "u9", "u3", "u7", "u2", "u8"} {
+		m := member("g1", u, persistence.RoleMember, 10+i%3) // three join times, shared
+		all = append(all, m)
+	}
+	addMembers(t, s, all...)
+	addMembers(t, s, member("g2", "u0", persistence.RoleOwner, 1), member("g2", "u4", persistence.RoleMember, 11))
+	want := slices.SortedFunc(slices.Values(all), func(a, b persistence.Member) int {
+		return cmp.Or(a.JoinedAt.Compare(b.JoinedAt), cmp.Compare(a.UserID, b.UserID))
+	})
+	for _, size := range []int{1, 2, 3, 7, 50} {
+		var got []persistence.Member
+		var after persistence.MemberKey
+		for range 20 {
+			page, err := s.MembersPage(t.Context(), "g1", after, size)
+			ok(t, err, "MembersPage")
+			if len(page) > size {
+				t.Fatalf("page of %d members, limit %d", len(page), size)
+			}
+			got = append(got, page...)
+			if len(page) < size {
+				break
+			}
+			after = page[len(page)-1].Key()
+		}
+		wantMembers(t, "members page by page", got, want)
+	}
+	page, err := s.MembersPage(t.Context(), "g1", want[len(want)-1].Key(), 10)
+	ok(t, err, "MembersPage after the last")
+	if len(page) != 0 {
+		t.Fatalf("after the last member: %+v, want none", page)
+	}
 }
 
 func testUserMemberships(t *testing.T, s persistence.Store) {
