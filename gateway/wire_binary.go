@@ -46,6 +46,12 @@ func marshalFrame(f *wirepb.ServerFrame) []byte {
 // appendFrame appends ev's frame to buf: binary for messages and acks on a
 // binary connection, JSON text otherwise. ok is false when ev has no frame.
 func appendFrame(buf []byte, ev any, binary bool) (out []byte, ok bool) {
+	if d, isDelivery := ev.(*actors.Delivery); isDelivery && !binary && d.Frame != nil {
+		// The common case first, before encodeOutbound: its large stack frame
+		// grew every fresh writer goroutine's stack (a tenth of the CPU of a
+		// 10,000-member delivery went to copying stacks).
+		return appendDataFrame(buf, opText, d.Frame), true
+	}
 	if binary {
 		switch e := ev.(type) {
 		case *actors.Delivery:

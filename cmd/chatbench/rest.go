@@ -243,19 +243,27 @@ func (c *restClient) messages(ctx context.Context, u *user, convID, query string
 	return page.Messages, nil
 }
 
-// memberNames returns the usernames of a conversation's members.
+// memberNames returns the usernames of a conversation's members, read page
+// by page (GET …/members, protocol §REST).
 func (c *restClient) memberNames(ctx context.Context, u *user, convID string) (map[string]bool, error) {
-	var conv struct {
-		Members []struct {
-			Username string `json:"username"`
-		} `json:"members"`
+	out := map[string]bool{}
+	after := ""
+	for {
+		var page struct {
+			Members []struct {
+				Username string `json:"username"`
+			} `json:"members"`
+			Next string `json:"next"`
+		}
+		path := "/api/conversations/" + url.PathEscape(convID) + "/members?limit=500&after=" + url.QueryEscape(after)
+		if err := c.do(ctx, c.pooled, http.MethodGet, path, u.Token, nil, &page); err != nil {
+			return nil, err
+		}
+		for _, m := range page.Members {
+			out[m.Username] = true
+		}
+		if after = page.Next; after == "" {
+			return out, nil
+		}
 	}
-	if err := c.do(ctx, c.pooled, http.MethodGet, "/api/conversations/"+url.PathEscape(convID), u.Token, nil, &conv); err != nil {
-		return nil, err
-	}
-	out := make(map[string]bool, len(conv.Members))
-	for _, m := range conv.Members {
-		out[m.Username] = true
-	}
-	return out, nil
 }
