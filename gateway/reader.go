@@ -36,6 +36,7 @@ type wsReader struct {
 	limits     connLimits // made on first use
 	id         uint64     // the poller's key
 	registered bool       // with the poller; set before the reader is first parked
+	data       bool       // readReady handled a data frame (the reading goroutine's own)
 	state      atomic.Int32
 }
 
@@ -111,14 +112,17 @@ const readLinger = 2 * time.Second
 // work is the poller's goroutine for a readable socket: it handles what
 // arrives until the connection has been quiet for readLinger, then parks
 // the socket again.
+// Only data frames make it linger: the pongs answering the server's pings
+// arrive from every idle connection once per ping interval.
 func (r *wsReader) work() {
 	for {
+		r.data = false
 		if !r.readReady() {
 			r.state.Store(readDone)
 			r.end()
 			return
 		}
-		if !r.s.poller.waitReadable(r, readLinger) {
+		if !r.data || !r.s.poller.waitReadable(r, readLinger) {
 			break
 		}
 	}
@@ -184,6 +188,7 @@ func (r *wsReader) readReady() bool {
 				}
 				return false
 			}
+			r.data = true
 			if !r.handle(typ, data) {
 				return false
 			}
