@@ -7,7 +7,8 @@
 // starts it on a free port with a fresh data dir, drives two browser
 // contexts through registration, a group chat both ways, a server restart in
 // the middle of the conversation, XSS and link rendering, edits, deletes,
-// reactions, attachments, avatars and presence, and saves screenshots to
+// reactions, attachments, avatars, presence and a big room whose members come
+// in pages, and saves screenshots to
 // docs/screenshots/. Exits non-zero when any step fails.
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -183,6 +184,8 @@ class Chatd {
     // The bulk step seeds as one user on 10 sockets at 40 sends/s each: above chatd's default send limits
     // (20/s per connection, 50/s per user), which would turn it into a rate-limit test.
     args.push('--send-rate', '100', '--send-burst', '100', '--user-send-rate', '1000', '--user-send-burst', '1000');
+    // The big-room step registers a few hundred users from one IP: cheap hashes, and no login limit in the way.
+    args.push('--bcrypt-cost', '4', '--auth-rate', '1000');
     const p = spawn(this.bin, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -593,6 +596,117 @@ async function main() {
       const item = b.page.locator('.conv-item', { hasText: groupTitle });
       assert(!(await item.locator('.badge').count()), 'member changes are not unread');
       assert((await item.locator('.conv-preview').textContent())?.includes(expected[expected.length - 1].replace(/\s+/g, ' ')), 'the preview is the last chat message');
+    });
+
+    await step('a big room: the header counts every member, a sender past the first page is named with one users lookup, "Show more members" loads the rest', async () => {
+      // D owns a group of 261: the detail carries the first 200 (D, guests 1-199) and a cursor.
+      const D = { username: `dora_${sfx}`, display: 'Dora Park', password: 'big room pass 4' };
+      const pad = (i) => String(i).padStart(3, '0');
+      const guests = Array.from({ length: 260 }, (_, i) => ({ username: `guest${pad(i + 1)}_${sfx}`, display: `Guest ${pad(i + 1)}`, password: 'guest password 5' }));
+      for (let i = 0; i < guests.length; i += 26) {
+        await Promise.all(
+          guests.slice(i, i + 26).map(async (g) => {
+            const r = await fetch(`${server.base}/api/register`, {
+              method: 'POST',
+              headers: { 'Content-Type': 'application/json' },
+              body: JSON.stringify({ username: g.username, password: g.password, displayName: g.display }),
+            });
+            assert(r.status === 201, `register ${g.username}: ${r.status}`);
+            g.id = (await r.json()).user.id;
+          }),
+        );
+      }
+      const reg = await fetch(`${server.base}/api/register`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: D.username, password: D.password, displayName: D.display }),
+      });
+      assert(reg.status === 201, `register D: ${reg.status}`);
+      const nodeD = new NodeSession(server.base, D.username, D.password);
+      await nodeD.start();
+      const created = await nodeD.fetch('/api/conversations', {
+        method: 'POST',
+        body: JSON.stringify({ kind: 'group', title: 'Town square', members: guests.slice(0, 100).map((g) => g.username) }),
+      });
+      assert(created.status === 201, `create Town square: ${created.status}`);
+      const room = await created.json();
+      for (const g of guests.slice(100)) {
+        const r = await nodeD.fetch(`/api/conversations/${room.id}/members`, { method: 'POST', body: JSON.stringify({ username: g.username }) });
+        assert(r.ok, `add ${g.username}: ${r.status}`);
+      }
+
+      // D signs in after the joins (no live notices naming anyone), and opens the room.
+      const d = await newUserPage(browser, server.base, 'D');
+      await d.page.goto('/');
+      await d.page.getByLabel('Username').fill(D.username);
+      await d.page.getByLabel('Password').fill(D.password);
+      await d.page.getByRole('button', { name: 'Sign in' }).last().click();
+      const historyNames = d.page.waitForResponse((r) => new URL(r.url()).pathname === '/api/users');
+      await d.page.locator('.conv-item', { hasText: 'Town square' }).click();
+      await d.page.locator('.conv-head', { hasText: '261 members' }).waitFor();
+      // The newest page of history holds the last 50 joins (guests 211-260): their names are asked once.
+      await historyNames;
+      await d.page.locator('.messages .sysline', { hasText: `You added ${guests[259].display}` }).waitFor();
+
+      // Guest 200 is past the detail's first page and named in no loaded notice: the SPA has no name for them.
+      const asked = [];
+      const onRequest = (req) => {
+        const u = new URL(req.url());
+        if (req.method() === 'GET' && u.pathname.startsWith('/api/')) asked.push(u.pathname + u.search);
+      };
+      d.page.on('request', onRequest);
+      const sender = guests[199];
+      const nodeG = new NodeSession(server.base, sender.username, sender.password);
+      await nodeG.start();
+      const seeder = await browser.newPage();
+      await seeder.goto(`${server.base}/healthz`);
+      await seeder.evaluate(
+        ({ conversationId, token, bodies }) =>
+          new Promise((resolve, reject) => {
+            const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/ws`);
+            let acked = 0;
+            ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', token }));
+            ws.onmessage = (ev) => {
+              const f = JSON.parse(ev.data);
+              if (f.type === 'ready') bodies.forEach((body, i) => ws.send(JSON.stringify({ type: 'send', id: `s${i}`, conversationId, clientMsgId: `back-row-${i}`, body })));
+              else if (f.type === 'ack' && ++acked === bodies.length) {
+                ws.close();
+                resolve();
+              } else if (f.type === 'error') reject(new Error(ev.data));
+            };
+          }),
+        { conversationId: room.id, token: await nodeG.token(), bodies: ['Hello from the back row.', 'Can you hear me?'] },
+      );
+      await seeder.close();
+      await d.page.locator('.messages .msg', { hasText: 'Hello from the back row.' }).waitFor();
+      await d.page.locator('.messages .msg', { hasText: 'Can you hear me?' }).waitFor();
+      await d.page.locator('.messages .msg .sender', { hasText: sender.display }).waitFor();
+      d.page.off('request', onRequest);
+      assertEqual(
+        asked.filter((p) => p === `/api/conversations/${room.id}`),
+        [],
+        'no re-fetch of the room for a sender it did not know',
+      );
+      assertEqual(
+        asked.filter((p) => p.startsWith('/api/users?')),
+        [`/api/users?ids=${sender.id}`],
+        'one users lookup for the unknown sender',
+      );
+
+      // The members dialog: the first 200, then the rest on demand.
+      const detail = d.page.waitForResponse((r) => new URL(r.url()).pathname === `/api/conversations/${room.id}`);
+      await d.page.getByRole('button', { name: 'Members' }).click();
+      await detail;
+      const dlg = d.page.getByRole('dialog', { name: 'Members' });
+      await waitFor(async () => (await dlg.locator('.member').count()) === 200, 'the first 200 members');
+      await dlg.locator('.member-more', { hasText: '200 of 261 shown' }).waitFor();
+      await dlg.getByRole('button', { name: 'Show more members' }).click();
+      await waitFor(async () => (await dlg.locator('.member').count()) === 261, 'all 261 members');
+      await dlg.locator('.member', { hasText: guests[259].display }).waitFor();
+      assert(!(await dlg.getByRole('button', { name: 'Show more members' }).count()), 'no "Show more members" at the end');
+      await d.page.keyboard.press('Escape');
+      assertEqual(d.info.pageErrors, [], 'D: uncaught page errors');
+      await d.context.close();
     });
 
     await step('a direct message shows the peer name on both sides', async () => {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { conversationTitle, presenceText } from '../state/store';
+import { conversationTitle, memberCountOf, presenceText } from '../state/store';
 import { Avatar, GroupAvatar } from './Avatar';
 import { useChat, useEngine } from './chat';
 import { Composer } from './Composer';
@@ -23,7 +23,8 @@ export function ConversationView({ id }: { id: string }) {
   const conv = useChat((s) => s.conversations[id]);
   const title = useChat((s) => (s.conversations[id] ? conversationTitle(s, s.conversations[id]) : ''));
   const peer = useChat((s) => (s.conversations[id]?.peerId ? s.users[s.conversations[id].peerId!] : undefined));
-  const memberCount = useChat((s) => s.members[id]?.length);
+  // The server's count: in a big room only the first page of members is loaded.
+  const memberCount = useChat((s) => memberCountOf(s, id));
   const peerPresence = useChat((s) => (s.conversations[id]?.peerId ? s.presence[s.conversations[id].peerId!] : undefined));
   const status = useChat((s) => s.status);
   const [showMembers, setShowMembers] = useState(false);
@@ -41,7 +42,7 @@ export function ConversationView({ id }: { id: string }) {
     );
   }
 
-  let subtitle = conv.kind === 'direct' ? (peer ? `@${peer.username}` : 'Direct message') : memberCount ? `${memberCount} members` : 'Group';
+  let subtitle = conv.kind === 'direct' ? (peer ? `@${peer.username}` : 'Direct message') : memberCount ? `${memberCount.toLocaleString()} member${memberCount === 1 ? '' : 's'}` : 'Group';
   const seen = presenceText(peerPresence, lastSeenTime);
   if (conv.kind === 'direct' && seen) subtitle += ` · ${seen}`;
 

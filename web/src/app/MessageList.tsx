@@ -3,7 +3,7 @@ import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useStat
 import { isChatMessage, type Message } from '../lib/client';
 import { linkify } from '../lib/linkify';
 import { actionErrorText } from '../state/engine';
-import { isNotice, noticeText, type HistoryState, type PendingMessage } from '../state/store';
+import { isNotice, memberCountOf, noticeText, type HistoryState, type PendingMessage } from '../state/store';
 import { Attachment } from './Attachments';
 import { Avatar } from './Avatar';
 import { useChat, useEngine } from './chat';
@@ -98,6 +98,8 @@ export function MessageList({ conversationId }: { conversationId: string }) {
   });
   const history = useChat((s) => s.history[conversationId]);
   const members = useChat((s) => s.members[conversationId]);
+  // In a big room only some members are loaded: "everyone" is checked against the count.
+  const memberCount = useChat((s) => memberCountOf(s, conversationId));
 
   const pending = useMemo(
     () =>
@@ -119,10 +121,10 @@ export function MessageList({ conversationId }: { conversationId: string }) {
     if (!own || !members) return null;
     const readers = members.filter((m) => m.userId !== meId && m.lastReadSeq >= own!.seq);
     if (!readers.length) return null;
-    const others = members.filter((m) => m.userId !== meId).length;
+    const others = Math.max(members.filter((m) => m.userId !== meId).length, (memberCount ?? 0) - 1);
     const text = !isGroup ? 'Seen' : readers.length === others && others > 1 ? 'Seen by everyone' : `Seen by ${readers.map((m) => m.displayName || m.username).join(', ')}`;
     return { seq: own.seq, text };
-  }, [rows, members, meId, isGroup]);
+  }, [rows, members, memberCount, meId, isGroup]);
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const innerRef = useRef<HTMLDivElement>(null);

@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { ChatError, IMAGE_TYPES, type Member } from '../lib/client';
 import { errorText } from '../state/engine';
+import { memberCountOf } from '../state/store';
 import { Avatar } from './Avatar';
 import { useChat, useEngine } from './chat';
 import { avatarProblem } from './files';
@@ -156,9 +157,13 @@ export function MembersDialog({ conversationId, onClose }: { conversationId: str
   const me = useChat((s) => s.me);
   const conv = useChat((s) => s.conversations[conversationId]);
   const members = useChat((s) => s.members[conversationId]);
+  // Only the first page of a big room's members comes with the detail: the rest on demand, page by page.
+  const count = useChat((s) => memberCountOf(s, conversationId));
+  const hasMore = useChat((s) => !!s.membersNext[conversationId]);
   const [username, setUsername] = useState('');
   const [confirmLeave, setConfirmLeave] = useState(false);
   const { busy, error, run } = useSubmit();
+  const more = useSubmit();
   const id = useId();
 
   useEffect(() => {
@@ -173,7 +178,7 @@ export function MembersDialog({ conversationId, onClose }: { conversationId: str
     .slice(0, PRESENCE_SHOWN)
     .map((m) => m.userId)
     .join(',');
-  const bigRoom = (members?.length ?? 0) > PRESENCE_PUSHED_MAX;
+  const bigRoom = (count ?? 0) > PRESENCE_PUSHED_MAX;
   useEffect(() => {
     if (!presenceIds) return;
     const ask = () => void engine.loadPresence(presenceIds.split(','));
@@ -229,6 +234,17 @@ export function MembersDialog({ conversationId, onClose }: { conversationId: str
           </li>
         ))}
       </ul>
+      {members && hasMore && (
+        <div className="member-more">
+          <span className="muted small-text">
+            {members.length.toLocaleString()} of {(count ?? members.length).toLocaleString()} shown
+          </span>
+          <button type="button" className="secondary small" disabled={more.busy} onClick={() => void more.run(() => engine.loadMoreMembers(conversationId))}>
+            {more.busy ? 'Loading…' : 'Show more members'}
+          </button>
+        </div>
+      )}
+      {more.error && <p className="error" role="alert">{more.error}</p>}
       {canAdd && (
         <form className="form inline" onSubmit={add}>
           <label htmlFor={`${id}-add`} className="visually-hidden">

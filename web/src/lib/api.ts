@@ -1,5 +1,5 @@
 // REST: accounts, conversations, messages, and the access token (docs/protocol.md).
-import { ChatError, type Conversation, type ErrorCode, type Listener, type Message, type Presence, type Session, type UploadInfo, type User } from './protocol';
+import { ChatError, type Conversation, type ErrorCode, type Listener, type MembersPage, type Message, type Presence, type Session, type UploadInfo, type User } from './protocol';
 
 /** Where the socket gets its access token from; Api implements it. */
 export interface TokenSource {
@@ -139,6 +139,16 @@ export class Api implements TokenSource {
 
   createDirect(username: string): Promise<Conversation> {
     return this.request('POST', '/api/conversations', { kind: 'direct', with: username });
+  }
+
+  /** A page of members in join order after a cursor (a detail's `membersNext`, or a page's `next`). */
+  async membersPage(id: string, q: { after?: string; limit?: number } = {}): Promise<MembersPage> {
+    const p = new URLSearchParams();
+    if (q.after) p.set('after', q.after);
+    if (q.limit) p.set('limit', String(q.limit));
+    const qs = p.toString();
+    const r = await this.request<MembersPage>('GET', `/api/conversations/${encodeURIComponent(id)}/members${qs ? `?${qs}` : ''}`);
+    return r.next ? { members: r.members ?? [], next: r.next } : { members: r.members ?? [] };
   }
 
   addMember(id: string, username: string, role?: 'member' | 'admin'): Promise<Conversation> {

@@ -459,6 +459,22 @@ describe('Api', () => {
     expect(calls).toHaveLength(2);
   });
 
+  it('asks for a page of members after a cursor, encoding it, and tells the last page by its missing next', async () => {
+    const member = (id: string) => ({ userId: id, username: id, displayName: id, role: 'member', joinedAt: 't', lastReadSeq: 0 });
+    const { fn, calls } = fakeFetch({
+      'POST /api/login': () => [200, session('t')],
+      'GET /api/conversations/c%2F1/members?after=1767225600000.u+1%26x%3D%2F&limit=200': () => [200, { members: [member('u2')], next: '1767225600001.u2' }],
+      'GET /api/conversations/c%2F1/members?after=1767225600001.u2': () => [200, { members: [member('u3')] }],
+    });
+    const api = new Api({ fetch: fn });
+    await api.login('ann', 'password1');
+    await expect(api.membersPage('c/1', { after: '1767225600000.u 1&x=/', limit: 200 })).resolves.toEqual({ members: [member('u2')], next: '1767225600001.u2' });
+    const last = await api.membersPage('c/1', { after: '1767225600001.u2' });
+    expect(last).toEqual({ members: [member('u3')] });
+    expect('next' in last).toBe(false);
+    expect(calls.map((c) => c.init.method)).toEqual(['POST', 'GET', 'GET']);
+  });
+
   it('reads file names from Content-Disposition', () => {
     expect(dispositionName('inline; filename="a \\"b\\".png"')).toBe('a "b".png');
     expect(dispositionName('attachment; filename=plain.txt')).toBe('plain.txt');

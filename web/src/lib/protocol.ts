@@ -73,7 +73,18 @@ export interface Conversation {
   lastMessage?: Message;
   role?: Role | '';
   peer?: User;
+  /** Details and member-change answers only: the first 200 members in join order. */
   members?: Member[];
+  /** Details and member-change answers only: how many members there are in all. */
+  memberCount?: number;
+  /** When `members` is not all of them: the cursor of the next page (GET …/members?after=). */
+  membersNext?: string;
+}
+
+/** A page of GET /api/conversations/{id}/members: members in join order, `next` absent on the last page. */
+export interface MembersPage {
+  members: Member[];
+  next?: string;
 }
 
 /** The server's acknowledgement of a send: the message is stored. */

@@ -27,6 +27,8 @@ export function mergeMeta(old: ConversationMeta | undefined, c: Conversation, vi
     unread: Math.min(unread, Math.max(0, lastSeq - lastReadSeq)),
     lastMessage: lm,
     activity: maxIso(old?.activity ?? '', lm?.createdAt ?? c.createdAt),
+    // Lists carry no count: keep the one a detail gave.
+    memberCount: c.memberCount ?? old?.memberCount ?? null,
   };
 }
 

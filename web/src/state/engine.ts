@@ -21,6 +21,8 @@ import { isNotice, type ChatStore } from './store';
 const MEMBERSHIP_KINDS: ReadonlySet<string> = new Set(['join', 'leave', 'remove', 'role']);
 
 export const PAGE_SIZE = 50;
+/** Members asked per GET …/members page ("Show more members"; the server allows up to 500). */
+export const MEMBERS_PAGE_SIZE = 200;
 /** GET /api/presence takes at most this many ids. */
 const PRESENCE_BATCH = 50;
 /** How long "typing" shows without a renewal (docs/protocol.md: about 5 s). */
@@ -48,6 +50,7 @@ export class ChatEngine {
   private readonly onSignedOut: () => void;
   private readyCount = 0;
   private readonly fetching = new Map<string, Promise<void>>();
+  private readonly fetchingMembers = new Map<string, Promise<void>>();
   /** User ids asked of GET /api/users (or being asked), so each is asked once. */
   private readonly askedUsers = new Set<string>();
   private readTimer: ReturnType<typeof setTimeout> | null = null;
@@ -320,6 +323,23 @@ export class ChatEngine {
     return c.id;
   }
 
+  /**
+   * Loads the next page of a conversation's members (after the store's cursor) and appends it; the
+   * store keeps the following cursor, none at the end. One request at a time per conversation.
+   */
+  loadMoreMembers(id: string): Promise<void> {
+    const inflight = this.fetchingMembers.get(id);
+    if (inflight) return inflight;
+    const after = this.store.getState().membersNext[id];
+    if (!after) return Promise.resolve();
+    const p = this.api
+      .membersPage(id, { after, limit: MEMBERS_PAGE_SIZE })
+      .then((page) => this.store.getState().appendMembers(id, page.members, after, page.next))
+      .finally(() => this.fetchingMembers.delete(id));
+    this.fetchingMembers.set(id, p);
+    return p;
+  }
+
   async addMember(id: string, username: string, role?: 'member' | 'admin'): Promise<void> {
     this.store.getState().upsertConversation(await this.api.addMember(id, username, role));
   }
@@ -378,22 +398,32 @@ export class ChatEngine {
     this.inbox = [];
     const s = this.store.getState();
     const unknown = new Set<string>();
-    const notices = new Map<string, Message[]>();
+    /** Per conversation, the messages naming people to look up: notices, and senders without a name. */
+    const naming = new Map<string, Message[]>();
     for (const m of batch) {
-      if (!s.conversations[m.conversationId]) unknown.add(m.conversationId);
-      else if (!s.users[m.senderId] && s.members[m.conversationId]) unknown.add(m.conversationId);
+      const id = m.conversationId;
+      if (!s.conversations[id]) unknown.add(id);
       // Membership changed: reload the member list (names, roles, count).
-      else if (MEMBERSHIP_KINDS.has(m.kind) && s.members[m.conversationId]) unknown.add(m.conversationId);
-      if (isNotice(m)) notices.set(m.conversationId, [...(notices.get(m.conversationId) ?? []), m]);
+      else if (MEMBERSHIP_KINDS.has(m.kind) && s.members[id]) unknown.add(id);
+      // A sender with no name, where the names are wanted (members loaded, or the detail about to be). In a
+      // big room they may be past the detail's first page of members: ask GET /api/users, not the detail.
+      const nameless = !s.users[m.senderId] && (!!s.members[id] || !s.conversations[id]);
+      if (!isNotice(m) && !nameless) continue;
+      const list = naming.get(id);
+      if (list) list.push(m);
+      else naming.set(id, [m]);
     }
     s.receiveMessages(batch);
     for (const id of unknown) void this.fetchConversation(id);
-    for (const [id, ms] of notices) void this.resolveUsers(id, ms);
+    for (const [id, ms] of naming) void this.resolveUsers(id, ms);
   }
 
   /**
-   * Fetches the profiles of the people a page names that are not known yet
-   * (once the conversation's members are in), such as members who have left.
+   * Fetches the profiles of the people messages name that are not known yet
+   * (once the conversation's detail is in), such as members who have left or,
+   * in a big room, members past the detail's first page. Each id is asked once
+   * (ids not found are not asked again); a failed request is retried with the
+   * next messages that name them.
    */
   private async resolveUsers(conversationId: string, msgs: Message[]): Promise<void> {
     await this.fetching.get(conversationId);

@@ -14,6 +14,17 @@ export function pendingOf(s: ChatData, conversationId: string): PendingMessage[]
     .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
 }
 
+/**
+ * How many members a conversation has: the server's count (a detail's; lists carry none), else the
+ * members loaded. Null while neither is known.
+ */
+export function memberCountOf(s: ChatData, conversationId: string): number | null {
+  const loaded = s.members[conversationId]?.length;
+  const count = s.conversations[conversationId]?.memberCount;
+  if (count == null) return loaded ?? null;
+  return Math.max(count, loaded ?? 0);
+}
+
 /** The name to show for a user id. */
 export function userName(s: ChatData, id: string): string {
   const u = s.users[id];

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ChatError, ChatSocket, type Ack, type Conversation, type EventRequest, type Message, type MessageKind } from '../lib/client';
+import { ChatError, ChatSocket, type Ack, type Conversation, type EventRequest, type Member, type Message, type MessageKind } from '../lib/client';
 import { flush, fixedTokens, msg, socketFactory } from '../test/fakes';
-import { createChatStore, noticeText, pendingOf, sortedConversations, type ChatStore, type Transport } from './store';
+import { createChatStore, memberCountOf, noticeText, pendingOf, sortedConversations, type ChatStore, type Transport } from './store';
 
 const ME = { id: 'u_me', username: 'me', displayName: 'Me' };
 
@@ -355,6 +355,54 @@ describe('sequenced events', () => {
     expect(t(ev('c1', 4, 'remove', { senderId: 'u_al', subjectId: ME.id }))).toBe('Alice removed you');
     expect(t(ev('c1', 5, 'role', { senderId: 'u_al', subjectId: 'u_bob', body: 'admin' }))).toBe('Bob is now an admin');
     expect(t(ev('c1', 6, 'rename', { senderId: 'u_al', body: 'Team' }))).toBe('Alice renamed the group to “Team”');
+  });
+});
+
+describe('members', () => {
+  const member = (i: number): Member => ({ userId: `u${i}`, username: `user${i}`, displayName: `User ${i}`, role: 'member', joinedAt: 't', lastReadSeq: 0 });
+  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => member(from + i));
+  const detail = (over: Partial<Conversation> = {}) => conv('c1', 0, { members: range(0, 200), memberCount: 10_000, membersNext: 'p1', ...over });
+
+  it('keeps the count of the detail through list refreshes and answers without one', () => {
+    expect(memberCountOf(st(), 'c1')).toBeNull();
+    st().upsertConversation(detail());
+    expect(st().conversations.c1.memberCount).toBe(10_000);
+    expect(memberCountOf(st(), 'c1')).toBe(10_000); // not the 200 loaded
+    st().setConversationList([conv('c1', 3)]);
+    st().upsertConversation(conv('c1', 3));
+    expect(st().conversations.c1.memberCount).toBe(10_000);
+    st().upsertConversation(detail({ members: range(0, 3), memberCount: 3, membersNext: undefined }));
+    expect(memberCountOf(st(), 'c1')).toBe(3);
+  });
+
+  it('counts the members loaded when no count came', () => {
+    st().upsertConversation(conv('c1', 0, { members: range(0, 4) }));
+    expect(memberCountOf(st(), 'c1')).toBe(4);
+  });
+
+  it('appends pages after the cursor once each, and a detail starts the list and the cursor over', () => {
+    st().upsertConversation(detail());
+    expect(st().membersNext.c1).toBe('p1');
+    st().appendMembers('c1', [...range(150, 400)], 'p1', 'p2'); // overlapping the first page: no copies
+    expect(st().members.c1.map((m) => m.userId)).toEqual(range(0, 400).map((m) => m.userId));
+    expect(st().users.u399).toEqual({ id: 'u399', username: 'user399', displayName: 'User 399' });
+    expect(st().membersNext.c1).toBe('p2');
+    st().appendMembers('c1', range(200, 400), 'p1', 'p2'); // a late copy of a page already in
+    expect(st().members.c1).toHaveLength(400);
+    st().appendMembers('c1', range(400, 420), 'p2');
+    expect(st().members.c1).toHaveLength(420);
+    expect(st().membersNext.c1).toBeUndefined();
+
+    st().upsertConversation(detail({ membersNext: 'q1' }));
+    expect(st().members.c1).toHaveLength(200);
+    expect(st().membersNext.c1).toBe('q1');
+    st().upsertConversation(conv('c1')); // no members: the list and the cursor stay
+    expect(st().membersNext.c1).toBe('q1');
+    st().upsertConversation(detail({ members: range(0, 5), membersNext: undefined }));
+    expect(st().membersNext.c1).toBeUndefined();
+    st().upsertConversation(detail());
+    st().removeConversation('c1');
+    expect(st().membersNext.c1).toBeUndefined();
   });
 });
 

@@ -19,7 +19,7 @@
 //   presence.ts       who is online (REST snapshots and live events, newest wins)
 //   selectors.ts      derived views for the UI
 import { createStore } from 'zustand/vanilla';
-import { applySynced, newId as makeId, trackSeq, type Message, type User } from '../lib/client';
+import { applySynced, newId as makeId, trackSeq, type Member, type Message, type User } from '../lib/client';
 import { mergeMeta, readLocally, unreadAfter } from './conversations';
 import { eventActions } from './events';
 import { sendActions } from './pending';
@@ -43,7 +43,7 @@ export type {
 export { reactionChips, reactionKey, type ReactionChip } from './events';
 export { presenceText } from './presence';
 export { applyEvent, isNotice, NOTICE_KINDS } from './timeline';
-export { conversationTitle, noticeText, pendingOf, sortedConversations, userName } from './selectors';
+export { conversationTitle, memberCountOf, noticeText, pendingOf, sortedConversations, userName } from './selectors';
 
 function emptyData(me: User | null = null): ChatData {
   return {
@@ -52,6 +52,7 @@ function emptyData(me: User | null = null): ChatData {
     users: me ? { [me.id]: me } : {},
     conversations: {},
     members: {},
+    membersNext: {},
     messages: {},
     seqs: {},
     pending: {},
@@ -127,11 +128,35 @@ export function createChatStore(opts: StoreOptions = {}): ChatStore {
             users,
           };
           if (c.members) {
+            // The first page again: what was appended after it goes, and the cursor starts over with it.
             for (const m of c.members) users[m.userId] = { id: m.userId, username: m.username, displayName: m.displayName };
             out.members = { ...s.members, [c.id]: c.members };
+            const { [c.id]: _old, ...membersNext } = s.membersNext;
+            out.membersNext = c.membersNext ? { ...membersNext, [c.id]: c.membersNext } : membersNext;
           }
           if (!s.cursors[c.id]) out.cursors = { ...s.cursors, [c.id]: { seq: cursorSeq ?? c.lastSeq, ahead: [] } };
           return out;
+        }),
+
+      appendMembers: (conversationId, list, after, next) =>
+        set((s) => {
+          const have = s.members[conversationId];
+          if (!have || s.membersNext[conversationId] !== after) return {};
+          const seen = new Set(have.map((m) => m.userId));
+          const added: Member[] = [];
+          const users = { ...s.users };
+          for (const m of list) {
+            if (seen.has(m.userId)) continue;
+            seen.add(m.userId);
+            added.push(m);
+            users[m.userId] = { id: m.userId, username: m.username, displayName: m.displayName };
+          }
+          const { [conversationId]: _done, ...membersNext } = s.membersNext;
+          return {
+            users,
+            members: { ...s.members, [conversationId]: added.length ? [...have, ...added] : have },
+            membersNext: next ? { ...membersNext, [conversationId]: next } : membersNext,
+          };
         }),
 
       addUsers: (list) => {
@@ -148,6 +173,7 @@ export function createChatStore(opts: StoreOptions = {}): ChatStore {
           return {
             conversations: omit(s.conversations),
             members: omit(s.members),
+            membersNext: omit(s.membersNext),
             messages: omit(s.messages),
             seqs: omit(s.seqs),
             cursors: omit(s.cursors),

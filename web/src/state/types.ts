@@ -39,6 +39,8 @@ export interface ConversationMeta {
   lastMessage: Message | null;
   /** ISO time of the latest activity, for sorting the list. */
   activity: string;
+  /** All members (from the detail or a member-change answer; lists carry none); null until known. */
+  memberCount: number | null;
 }
 
 export interface HistoryState {
@@ -62,7 +64,10 @@ export interface ChatData {
   status: SocketStatus;
   users: Record<string, User>;
   conversations: Record<string, ConversationMeta>;
+  /** conversationId -> the members loaded: the detail's first page, then pages appended in join order */
   members: Record<string, Member[]>;
+  /** conversationId -> the cursor of the next page of members (absent when all of them are loaded) */
+  membersNext: Record<string, string>;
   /** conversationId -> seq -> message */
   messages: Record<string, Record<number, Message>>;
   /** conversationId -> ascending seqs of `messages` */
@@ -96,6 +101,11 @@ export interface ChatActions {
   setConversationList(list: Conversation[], keep?: Iterable<string>): void;
   upsertConversation(c: Conversation, cursorSeq?: number): void;
   removeConversation(id: string): void;
+  /**
+   * A page of members loaded after the cursor `after`: appended (deduplicated by userId), `next` becomes the
+   * cursor. Dropped when `after` is no longer the conversation's cursor (a detail re-fetch reset the list).
+   */
+  appendMembers(conversationId: string, members: Member[], after: string, next?: string): void;
   /** Profiles learnt outside a member list (e.g. members who have left, named in history). */
   addUsers(users: User[]): void;
   /** Messages from REST or a history page. */

@@ -1,0 +1,174 @@
+// The engine against a scripted REST server and a fake WebSocket: member pages of big rooms,
+// and names of senders the store does not know.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Api, type Conversation, type Member } from '../lib/client';
+import { flush, msg, socketFactory, type FakeSocket } from '../test/fakes';
+import { ChatEngine } from './engine';
+import { createChatStore, memberCountOf, type ChatStore } from './store';
+
+const ME = { id: 'u_me', username: 'me', displayName: 'Me' };
+
+function member(i: number): Member {
+  return { userId: `u${i}`, username: `user${i}`, displayName: `User ${i}`, role: i === 0 ? 'owner' : 'member', joinedAt: '2026-01-01T00:00:00.000Z', lastReadSeq: 0 };
+}
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => member(from + i));
+
+function conv(id: string, over: Partial<Conversation> = {}): Conversation {
+  return { id, kind: 'group', title: id, createdBy: 'u0', createdAt: '2026-01-01T00:00:00.000Z', lastSeq: 0, lastReadSeq: 0, unread: 0, role: 'member', ...over };
+}
+
+/** A REST server of one group, c1, whose member list is `all` (the detail carries the first 200). */
+function server(all: Member[]) {
+  const calls: string[] = [];
+  const users: Record<string, { id: string; username: string; displayName: string }> = {};
+  for (const m of all) users[m.userId] = { id: m.userId, username: m.username, displayName: m.displayName };
+  const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status });
+  const detail = (): Conversation => ({
+    ...conv('c1'),
+    members: all.slice(0, 200),
+    memberCount: all.length,
+    ...(all.length > 200 ? { membersNext: `cur ${all[199].userId}` } : {}),
+  });
+  const fetchFn = (async (url: string, init: RequestInit) => {
+    const u = new URL(url, 'http://chat.test');
+    calls.push(`${init.method} ${u.pathname}${u.search}`);
+    if (u.pathname === '/api/refresh') return json(200, { user: ME, accessToken: 'tok', accessExpiresAt: '2030-01-01T00:00:00Z', refreshToken: '' });
+    if (u.pathname === '/api/conversations') return json(200, { conversations: [conv('c1')] });
+    if (u.pathname === '/api/conversations/c1') return json(200, detail());
+    if (u.pathname === '/api/conversations/c1/members') {
+      const after = u.searchParams.get('after') ?? '';
+      const limit = Number(u.searchParams.get('limit') ?? 100);
+      const from = after ? all.findIndex((m) => `cur ${m.userId}` === after) + 1 : 0;
+      const page = all.slice(from, from + limit);
+      const next = from + limit < all.length ? `cur ${page[page.length - 1].userId}` : undefined;
+      return json(200, next ? { members: page, next } : { members: page });
+    }
+    if (u.pathname === '/api/users') {
+      const ids = (u.searchParams.get('ids') ?? '').split(',');
+      return json(200, { users: ids.flatMap((id) => (users[id] ? [users[id]] : [])) });
+    }
+    return json(404, { error: { code: 'not_found', message: 'no route' } });
+  }) as unknown as typeof fetch;
+  return { fetchFn, calls, all };
+}
+
+let store: ChatStore;
+let engine: ChatEngine;
+let ws: FakeSocket;
+let srv: ReturnType<typeof server>;
+const st = () => store.getState();
+/** REST calls after the start (the refresh, the list). */
+let calls: () => string[];
+
+async function start(all: Member[]) {
+  srv = server(all);
+  store = createChatStore();
+  st().reset(ME);
+  const f = socketFactory();
+  engine = new ChatEngine({ api: new Api({ fetch: srv.fetchFn }), store, urls: ['ws://chat.test/ws'], connect: f.connect });
+  await engine.start();
+  await vi.advanceTimersByTimeAsync(0);
+  ws = f.latest();
+  ws.open();
+  await flush();
+  ws.push({ type: 'ready', userId: ME.id, protocol: 1 });
+  await vi.advanceTimersByTimeAsync(0);
+  const skip = srv.calls.length;
+  calls = () => srv.calls.slice(skip);
+}
+
+/** Live message frames, then the engine's batching delay and the requests they cause. */
+async function live(...frames: ReturnType<typeof msg>[]) {
+  for (const m of frames) ws.push({ type: 'message', ...m });
+  await vi.advanceTimersByTimeAsync(50);
+}
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => {
+  engine.stop();
+  vi.useRealTimers();
+});
+
+describe('members of a big room', () => {
+  it('keeps the member count of the detail, and a list refresh does not erase it', async () => {
+    await start(range(0, 10_000));
+    await engine.fetchConversation('c1');
+    expect(st().members.c1).toHaveLength(200);
+    expect(st().conversations.c1.memberCount).toBe(10_000);
+    expect(memberCountOf(st(), 'c1')).toBe(10_000);
+    await engine.refreshList(); // lists carry no memberCount
+    expect(calls()).toContain('GET /api/conversations');
+    expect(st().conversations.c1.memberCount).toBe(10_000);
+  });
+
+  it('loads the next pages after the cursor, appends them once each, and stops at the end', async () => {
+    await start(range(0, 450));
+    await engine.fetchConversation('c1');
+    expect(st().membersNext.c1).toBe('cur u199');
+
+    // Two clicks while the first page is in flight: one request.
+    await Promise.all([engine.loadMoreMembers('c1'), engine.loadMoreMembers('c1')]);
+    expect(calls().filter((c) => c.includes('/members'))).toEqual(['GET /api/conversations/c1/members?after=cur+u199&limit=200']);
+    expect(st().members.c1.map((m) => m.userId)).toEqual(range(0, 400).map((m) => m.userId));
+    expect(st().users.u399.displayName).toBe('User 399');
+    expect(st().membersNext.c1).toBe('cur u399');
+
+    await engine.loadMoreMembers('c1');
+    expect(st().members.c1).toHaveLength(450);
+    expect(new Set(st().members.c1.map((m) => m.userId)).size).toBe(450);
+    expect(st().membersNext.c1).toBeUndefined();
+
+    // At the end there is nothing to ask.
+    const asked = calls().length;
+    await engine.loadMoreMembers('c1');
+    expect(calls()).toHaveLength(asked);
+
+    // A detail re-fetch (say after adding someone) starts over at the first page, with its cursor.
+    await engine.fetchConversation('c1');
+    expect(st().members.c1).toHaveLength(200);
+    expect(st().membersNext.c1).toBe('cur u199');
+  });
+
+  it('drops a page loaded after a cursor that a detail re-fetch has replaced', async () => {
+    await start(range(0, 450));
+    await engine.fetchConversation('c1');
+    const page = engine.loadMoreMembers('c1');
+    st().upsertConversation({ ...conv('c1'), members: range(0, 200), memberCount: 451, membersNext: 'cur other' });
+    await page;
+    expect(st().members.c1).toHaveLength(200);
+    expect(st().membersNext.c1).toBe('cur other');
+    expect(st().conversations.c1.memberCount).toBe(451);
+  });
+});
+
+describe('senders the store does not know', () => {
+  it('looks up an unknown sender once with GET /api/users and never re-fetches the conversation for it', async () => {
+    await start(range(0, 1_000));
+    await engine.fetchConversation('c1');
+    const before = calls().length;
+
+    // u500 and u700 are past the detail's first 200 members; u_ghost is no one the server knows.
+    await live(msg('c1', 1, { senderId: 'u500' }), msg('c1', 2, { senderId: 'u700' }), msg('c1', 3, { senderId: 'u500' }), msg('c1', 4, { senderId: 'u_ghost' }));
+    const after = calls().slice(before);
+    expect(after).toEqual(['GET /api/users?ids=u500,u700,u_ghost']);
+    expect(st().users.u500.displayName).toBe('User 500');
+    expect(st().users.u700.displayName).toBe('User 700');
+
+    // More from the same people: nothing is asked again, not even the one not found.
+    await live(msg('c1', 5, { senderId: 'u500' }), msg('c1', 6, { senderId: 'u_ghost' }));
+    expect(calls()).toHaveLength(before + 1);
+    expect(calls().filter((c) => c === 'GET /api/conversations/c1')).toHaveLength(1); // the one fetchConversation above
+  });
+
+  it('still reloads the member list after a membership event', async () => {
+    await start(range(0, 1_000));
+    await engine.fetchConversation('c1');
+    const before = calls().length;
+    await live(msg('c1', 1, { kind: 'join', senderId: 'u0', subjectId: 'u999', body: 'member' }));
+    const after = calls().slice(before);
+    expect(after).toContain('GET /api/conversations/c1');
+    // The one who joined is past the first page: their name comes from the users endpoint.
+    expect(after).toContain('GET /api/users?ids=u999');
+    expect(st().users.u999.displayName).toBe('User 999');
+  });
+});
