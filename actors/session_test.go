@@ -80,3 +80,53 @@ func TestSessionUnderHubCalls(t *testing.T) {
 		t.Fatalf("%d membership events, want 1", left)
 	}
 }
+
+// panicConn fails the first time the session hands it an event and records
+// how the session closes it.
+type panicConn struct{ closed chan CloseReason }
+
+func (c *panicConn) Send(Outbound) bool { panic("connection broke") }
+func (c *panicConn) Close(r CloseReason) {
+	select {
+	case c.closed <- r:
+	default:
+	}
+}
+
+// TestSessionFailureEndsConnection: a session that panics is stopped, not
+// restarted with its delivered intervals lost, and it ends its connection
+// (the client reconnects and syncs).
+func TestSessionFailureEndsConnection(t *testing.T) {
+	st := openStore(t)
+	createConv(t, st, "c1", "alice", "bob")
+	sys := actor.NewActorSystem()
+	deps := newTestDeps(t, st)
+	if _, err := SpawnHub(sys, deps); err != nil {
+		t.Fatal(err)
+	}
+	conn := &panicConn{closed: make(chan CloseReason, 1)}
+	session := SpawnSession(sys, deps, "alice", "1", conn) // panics when it sends ready
+	select {
+	case r := <-conn.closed:
+		if r != CloseInternal {
+			t.Fatalf("closed with %v, want CloseInternal", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the failed session did not close its connection")
+	}
+	stopped := make(chan struct{})
+	go func() {
+		for {
+			if _, ok := sys.ProcessRegistry.GetLocal(session.Id); !ok {
+				close(stopped)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the failed session is still registered: restarted instead of stopped")
+	}
+}
