@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -229,5 +230,26 @@ func TestDecodeBinary(t *testing.T) {
 	}
 	if _, err := decodeBinary([]byte{0xff, 0xff, 0xff}); err == nil {
 		t.Fatal("garbage decoded")
+	}
+}
+
+// TestFloorScenario: the floor scenario needs no server, reads every frame
+// of every round and reports one measurement per round.
+func TestFloorScenario(t *testing.T) {
+	var out, errOut strings.Builder
+	if code := run([]string{"floor", "--members", "50", "--messages", "3", "--interval", "1ms", "--quiet"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var res struct {
+		Scenario   string
+		AllSockets latencySummary `json:"write_to_all_read"`
+		Missing    int64
+	}
+	line := out.String()[strings.LastIndex(strings.TrimSpace(out.String()), "\n")+1:]
+	if err := json.Unmarshal([]byte(line), &res); err != nil {
+		t.Fatalf("last line %q: %v", line, err)
+	}
+	if res.Scenario != "floor" || res.AllSockets.Count != 3 || res.Missing != 0 || res.AllSockets.MaxMs <= 0 {
+		t.Fatalf("result %+v, want 3 rounds, nothing missing", res)
 	}
 }

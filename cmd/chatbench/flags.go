@@ -74,7 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("chatbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
-	fs.StringVar(&scen, "scenario", scen, "scenarios to run, comma-separated: fanout, connections, bigroom, history")
+	fs.StringVar(&scen, "scenario", scen, "scenarios to run, comma-separated: fanout, connections, bigroom, history; floor (no server: the machine's floor under bigroom)")
 	fs.StringVar(&c.urls, "url", "http://127.0.0.1:8080", "node base URLs, comma-separated (loopback only); connections go round-robin")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "hard limit for the whole run")
 	fs.BoolVar(&c.jsonOnly, "json", false, "print only the JSON lines on stdout")
@@ -82,9 +82,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines on stderr")
 
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "fanout: sending time; connections: how long to hold the connections")
-	fs.IntVar(&c.messages, "messages", 0, "fanout: max sends, 0 = until --duration; bigroom: sends (default 20); history: conversation size (default 2000)")
+	fs.IntVar(&c.messages, "messages", 0, "fanout: max sends, 0 = until --duration; bigroom and floor: sends (default 20); history: conversation size (default 2000)")
 	fs.IntVar(&c.rooms, "rooms", 10, "fanout: conversations")
-	fs.IntVar(&c.members, "members", 0, "fanout: members per room (default 10); bigroom: members (default 1000)")
+	fs.IntVar(&c.members, "members", 0, "fanout: members per room (default 10); bigroom: members (default 1000); floor: sockets (default 1000)")
 	fs.IntVar(&c.senders, "senders", 0, "fanout: sending members per room, 0 = all")
 	fs.Float64Var(&c.rate, "rate", 0, "fanout: aggregate target sends/s over all senders, 0 = as fast as --window and --conn-rate allow")
 	fs.IntVar(&c.window, "window", 4, "unacked sends allowed per sending connection")
@@ -132,7 +132,7 @@ func (c *config) validate(scen string) error {
 	case c.frames != "json" && c.frames != "proto":
 		return fmt.Errorf("--frames %q: want json or proto", c.frames)
 	case len(c.scenarios) == 0:
-		return errors.New("no scenario given (fanout, connections, bigroom, history); -h for help")
+		return errors.New("no scenario given (fanout, connections, bigroom, history, floor); -h for help")
 	case c.duration <= 0 || c.timeout <= 0 || c.drain < 0 || c.interval <= 0 || c.readyTimeout <= 0:
 		return errors.New("durations must be positive")
 	case c.rooms < 1 || c.members < 0 || c.senders < 0 || c.window < 1 || c.messages < 0:

@@ -47,6 +47,8 @@ func scenarioFunc(name string) func(context.Context, *bench) (result, error) {
 		return runBigroom
 	case "history":
 		return runHistory
+	case "floor":
+		return runFloor
 	}
 	return nil
 }
