@@ -3,7 +3,6 @@ package gateway
 import (
 	"errors"
 	"sync"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -73,29 +72,6 @@ func (p *poller) arm(r *wsReader) error {
 		}
 	})
 	return errors.Join(err, ctlErr)
-}
-
-// waitReadable waits up to d for r's socket to have something to read (data,
-// end of stream or an error: the reader finds out which) through Go's own
-// netpoller, bounded by a read deadline, so a busy connection keeps its
-// goroutine instead of a round trip through the epoll set for every frame.
-// False when nothing came.
-func (p *poller) waitReadable(r *wsReader, d time.Duration) bool {
-	if r.br.Buffered() > 0 {
-		return true
-	}
-	_ = r.c.ws.NetConn().SetReadDeadline(time.Now().Add(d))
-	ready := false
-	err := r.raw.Read(func(fd uintptr) bool {
-		var b [1]byte
-		_, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
-		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
-			return false // wait for the netpoller (or the deadline)
-		}
-		ready = true
-		return true
-	})
-	return err == nil && ready
 }
 
 // forget drops an ended reader (its socket is closed, which took it out of

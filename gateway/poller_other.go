@@ -2,10 +2,7 @@
 
 package gateway
 
-import (
-	"errors"
-	"time"
-)
+import "errors"
 
 // poller is Linux-only (epoll); elsewhere every connection keeps a reader
 // goroutine.
@@ -13,8 +10,7 @@ type poller struct{}
 
 func newPoller() (*poller, error) { return nil, errors.New("no poller on this system") }
 
-func (p *poller) register(*wsReader)                         {}
-func (p *poller) arm(*wsReader) error                        { return errors.New("no poller") }
-func (p *poller) forget(*wsReader)                           {}
-func (p *poller) close()                                     {}
-func (p *poller) waitReadable(*wsReader, time.Duration) bool { return false }
+func (p *poller) register(*wsReader)  {}
+func (p *poller) arm(*wsReader) error { return errors.New("no poller") }
+func (p *poller) forget(*wsReader)    {}
+func (p *poller) close()              {}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"os"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -122,11 +123,26 @@ func (r *wsReader) work() {
 			r.end()
 			return
 		}
-		if !r.data || !r.s.poller.waitReadable(r, readLinger) {
+		if !r.data || !r.waitReadable(readLinger) {
 			break
 		}
 	}
 	r.park()
+}
+
+// waitReadable waits up to d for the next bytes from the client, reading
+// them into the read buffer (Go's netpoller wakes this goroutine: no epoll
+// round trip), and reports whether any came, or the connection ended (the
+// reader then finds out). bufio hands a read error back once and forgets
+// it, and a passed deadline does not break the socket, so a quiet client
+// costs nothing here but the timer.
+func (r *wsReader) waitReadable(d time.Duration) bool {
+	if r.br.Buffered() > 0 {
+		return true
+	}
+	_ = r.c.ws.NetConn().SetReadDeadline(time.Now().Add(d))
+	_, err := r.br.Peek(1)
+	return err == nil || !errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // park returns the socket to the poller (state readBusy → readIdle); the
