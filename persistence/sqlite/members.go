@@ -79,17 +79,8 @@ func (s *Store) Member(ctx context.Context, conversationID, userID string) (pers
 // Members returns every membership of a conversation, ordered by JoinedAt
 // (then user id), walking members_joined.
 func (s *Store) Members(ctx context.Context, conversationID string) ([]persistence.Member, error) {
-	rows, err := s.r.QueryContext(ctx,
-		`SELECT `+memberColumns+` FROM members WHERE conversation_id = ? ORDER BY joined_at, user_id`,
-		conversationID)
-	if err != nil {
-		return nil, fmt.Errorf("members of %s: %w", conversationID, translate(err))
-	}
-	members, err := collect(rows, scanMember)
-	if err != nil {
-		return nil, fmt.Errorf("members of %s: %w", conversationID, translate(err))
-	}
-	return members, nil
+	return s.queryMembers(ctx, "members of "+conversationID,
+		`SELECT `+memberColumns+` FROM members WHERE conversation_id = ? ORDER BY joined_at, user_id`, conversationID)
 }
 
 // membersPageSQL walks members_joined from a (joined_at, user_id) position.
@@ -102,27 +93,24 @@ func (s *Store) MembersPage(ctx context.Context, conversationID string, after pe
 	if !after.JoinedAt.IsZero() || after.UserID != "" {
 		joined = millis(after.JoinedAt)
 	}
-	rows, err := s.r.QueryContext(ctx, membersPageSQL, conversationID, joined, after.UserID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("members of %s: %w", conversationID, translate(err))
-	}
-	members, err := collect(rows, scanMember)
-	if err != nil {
-		return nil, fmt.Errorf("members of %s: %w", conversationID, translate(err))
-	}
-	return members, nil
+	return s.queryMembers(ctx, "members of "+conversationID, membersPageSQL, conversationID, joined, after.UserID, limit)
 }
 
 // UserMemberships returns every membership of a user, by conversation id.
 func (s *Store) UserMemberships(ctx context.Context, userID string) ([]persistence.Member, error) {
-	rows, err := s.r.QueryContext(ctx,
+	return s.queryMembers(ctx, "memberships of "+userID,
 		`SELECT `+memberColumns+` FROM members WHERE user_id = ? ORDER BY conversation_id`, userID)
+}
+
+// queryMembers runs a query of memberColumns on a reader; what names it in errors.
+func (s *Store) queryMembers(ctx context.Context, what, query string, args ...any) ([]persistence.Member, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("memberships of %s: %w", userID, translate(err))
+		return nil, fmt.Errorf("%s: %w", what, translate(err))
 	}
 	members, err := collect(rows, scanMember)
 	if err != nil {
-		return nil, fmt.Errorf("memberships of %s: %w", userID, translate(err))
+		return nil, fmt.Errorf("%s: %w", what, translate(err))
 	}
 	return members, nil
 }
