@@ -124,7 +124,7 @@ func openStore(ctx context.Context, cfg config) (persistence.Store, error) {
 		}
 		return s, nil
 	}
-	s, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(cfg.DataDir, "chat.db")})
+	s, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(cfg.DataDir, "chat.db"), CommitLinger: cfg.CommitLinger})
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite store: %w", err)
 	}

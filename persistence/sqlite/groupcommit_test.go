@@ -15,7 +15,13 @@ import (
 // once, so that they share transactions, with a duplicate in some calls: each
 // call still stores exactly its own prefix.
 func TestGroupCommitKeepsEachCallsSemantics(t *testing.T) {
-	s := openInternal(t, Config{})
+	for _, linger := range []time.Duration{0, 2 * time.Millisecond} {
+		t.Run(fmt.Sprint("linger ", linger), func(t *testing.T) { testGroupCommitSemantics(t, linger) })
+	}
+}
+
+func testGroupCommitSemantics(t *testing.T, linger time.Duration) {
+	s := openInternal(t, Config{CommitLinger: linger})
 	ctx := context.Background()
 	const convs, rounds = 16, 20
 	for c := 0; c < convs; c++ {
@@ -68,6 +74,44 @@ func TestGroupCommitKeepsEachCallsSemantics(t *testing.T) {
 	for c := 0; c < convs; c++ {
 		if last, _ := s.LastSeq(ctx, fmt.Sprint("c", c)); last != 36 {
 			t.Errorf("c%d: last seq %d, want 36 (16 rounds of 2, 4 of 1)", c, last)
+		}
+	}
+}
+
+// TestCommitLinger: under load (right after a commit) requests that arrive
+// within the linger share one transaction; without a linger each commits
+// on its own.
+func TestCommitLinger(t *testing.T) {
+	s := openInternal(t, Config{CommitLinger: 300 * time.Millisecond})
+	ctx := context.Background()
+	for c := range 5 {
+		conv := persistence.Conversation{ID: fmt.Sprint("c", c), Kind: persistence.KindGroup, Title: "t", CreatedBy: "u", CreatedAt: time.Now()}
+		if err := s.CreateConversation(ctx, conv, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendOne := func(c int) {
+		m := persistence.Message{ConversationID: fmt.Sprint("c", c), Seq: 1, ID: fmt.Sprint("m", c), Kind: persistence.KindMessage,
+			SenderID: "u", ClientMsgID: fmt.Sprint("k", c), Body: "b", CreatedAt: time.Now()}
+		if _, err := s.AppendMessages(ctx, []persistence.Message{m}); err != nil {
+			t.Error(err)
+		}
+	}
+	appendOne(0) // a commit has just ended: the store is busy
+	before := s.commit.commits.Load()
+	var wg sync.WaitGroup
+	for c := 1; c <= 4; c++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); appendOne(c) }()
+		time.Sleep(2 * time.Millisecond)
+	}
+	wg.Wait()
+	if n := s.commit.commits.Load() - before; n != 1 {
+		t.Fatalf("4 appends 2 ms apart within a 300 ms linger took %d commits, want 1", n)
+	}
+	for c := range 5 {
+		if last, _ := s.LastSeq(ctx, fmt.Sprint("c", c)); last != 1 {
+			t.Fatalf("c%d: last seq %d, want 1", c, last)
 		}
 	}
 }

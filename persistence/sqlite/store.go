@@ -63,7 +63,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.closeDBs()
 		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
 	}
-	s.startCommitter()
+	s.startCommitter(cfg.CommitLinger)
 	s.startCheckpointer()
 	return s, nil
 }
