@@ -145,8 +145,16 @@ export function NewDirectDialog({ onClose, onCreated }: { onClose: () => void; o
 }
 
 const ROLE_RANK: Record<string, number> = { owner: 0, admin: 1, member: 2 };
+const byRole = (a: Member, b: Member) => (ROLE_RANK[a.role] ?? 3) - (ROLE_RANK[b.role] ?? 3);
 const byRoleThenName = (a: Member, b: Member) =>
-  (ROLE_RANK[a.role] ?? 3) - (ROLE_RANK[b.role] ?? 3) || (a.displayName || a.username).localeCompare(b.displayName || b.username);
+  byRole(a, b) || (a.displayName || a.username).localeCompare(b.displayName || b.username);
+/**
+ * The members in the dialog's order: all loaded, by role then name; while pages are left, owners and
+ * admins first and the rest as loaded (the server's join order), so each new page goes at the bottom.
+ */
+function listed(members: Member[], partial: boolean): Member[] {
+  return [...members].sort(partial ? byRole : byRoleThenName);
+}
 /** Members whose presence the dialog shows (the first ones listed). */
 const PRESENCE_SHOWN = 100;
 /** The server's default --presence-max-members: bigger conversations get no live presence events. */
@@ -173,8 +181,8 @@ export function MembersDialog({ conversationId, onClose }: { conversationId: str
   // Who of them is online: the first PRESENCE_SHOWN members (two requests at most). Live events keep
   // it current in conversations the server pushes presence for (up to --presence-max-members, 100 by
   // default); in bigger ones it is asked again every minute while the dialog is open.
-  const presenceIds = [...(members ?? [])]
-    .sort(byRoleThenName)
+  const sorted = listed(members ?? [], hasMore || (count ?? 0) > (members?.length ?? 0));
+  const presenceIds = sorted
     .slice(0, PRESENCE_SHOWN)
     .map((m) => m.userId)
     .join(',');
@@ -194,7 +202,6 @@ export function MembersDialog({ conversationId, onClose }: { conversationId: str
   const canAdd = isGroup && (role === 'owner' || role === 'admin');
   const canRemove = (m: Member) =>
     isGroup && m.userId !== me?.id && (role === 'owner' || (role === 'admin' && m.role === 'member'));
-  const sorted = [...(members ?? [])].sort(byRoleThenName);
   const shown = new Set(presenceIds.split(','));
 
   const add = (e: FormEvent) => {

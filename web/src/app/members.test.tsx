@@ -23,7 +23,7 @@ vi.mock('./Composer', () => ({ Composer: () => null }));
 const ME = { id: 'u0', username: 'user0', displayName: 'User 0' };
 
 function member(i: number): Member {
-  return { userId: `u${i}`, username: `user${i}`, displayName: `User ${i}`, role: i === 0 ? 'owner' : 'member', joinedAt: '2026-01-01T00:00:00.000Z', lastReadSeq: 0 };
+  return { userId: `u${i}`, username: `user${i}`, displayName: `User ${i}`, role: i === 0 ? 'owner' : i === 5 ? 'admin' : 'member', joinedAt: '2026-01-01T00:00:00.000Z', lastReadSeq: 0 };
 }
 const ALL = Array.from({ length: 450 }, (_, i) => member(i));
 
@@ -52,6 +52,8 @@ const fetchFn = (async (url: string) => {
 const dialog = () => renderToStaticMarkup(<MembersDialog conversationId="c1" onClose={() => {}} />);
 const header = () => renderToStaticMarkup(<ConversationView id="c1" />);
 const rows = (html: string) => html.match(/<li class="member">/g)?.length ?? 0;
+/** The member names listed, in order. */
+const names = (html: string) => [...html.matchAll(/<span class="member-name">([^<]*)/g)].map((m) => m[1]);
 
 beforeEach(() => {
   pages.length = 0;
@@ -93,6 +95,26 @@ describe('the members of a big room', () => {
     expect(html).toContain('User 449');
     expect(html).not.toContain('Show more members');
     expect(html).not.toContain('shown');
+  });
+
+  it('lists owners and admins first and the rest as loaded while pages are left, so a page goes at the bottom', async () => {
+    h.store.getState().upsertConversation(detail());
+    const joined = (from: number, to: number) => ALL.slice(from, to).filter((m) => m.role === 'member').map((m) => m.displayName);
+    expect(names(dialog())).toEqual(['User 0', 'User 5', ...joined(0, 200)]);
+
+    await h.engine.loadMoreMembers('c1');
+    expect(names(dialog())).toEqual(['User 0', 'User 5', ...joined(0, 400)]);
+
+    // All loaded: by role, then by name.
+    await h.engine.loadMoreMembers('c1');
+    const all = names(dialog());
+    expect(all.slice(0, 4)).toEqual(['User 0', 'User 5', 'User 1', 'User 10']);
+    expect(all.slice(2)).toEqual(joined(0, 450).sort((a, b) => a.localeCompare(b)));
+  });
+
+  it('sorts by name a room whose members all came with the detail', () => {
+    h.store.getState().upsertConversation(conv({ members: [member(0), member(12), member(3), member(5)], memberCount: 4 }));
+    expect(names(dialog())).toEqual(['User 0', 'User 5', 'User 12', 'User 3']);
   });
 
   it('offers no more in a room whose members all came with the detail', () => {

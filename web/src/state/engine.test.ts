@@ -34,7 +34,12 @@ function server(all: Member[]) {
     calls.push(`${init.method} ${u.pathname}${u.search}`);
     if (u.pathname === '/api/refresh') return json(200, { user: ME, accessToken: 'tok', accessExpiresAt: '2030-01-01T00:00:00Z', refreshToken: '' });
     if (u.pathname === '/api/conversations') return json(200, { conversations: [conv('c1')] });
-    if (u.pathname === '/api/conversations/c1') return json(200, detail());
+    if (u.pathname === '/api/conversations/c1') {
+      const hold = out.hold;
+      out.hold = null;
+      if (hold) await hold;
+      return json(200, detail());
+    }
     if (u.pathname === '/api/conversations/c1/members') {
       const after = u.searchParams.get('after') ?? '';
       const limit = Number(u.searchParams.get('limit') ?? 100);
@@ -49,7 +54,8 @@ function server(all: Member[]) {
     }
     return json(404, { error: { code: 'not_found', message: 'no route' } });
   }) as unknown as typeof fetch;
-  return { fetchFn, calls, all };
+  const out = { fetchFn, calls, all, hold: null as Promise<void> | null };
+  return out;
 }
 
 let store: ChatStore;
@@ -127,6 +133,22 @@ describe('members of a big room', () => {
     await engine.fetchConversation('c1');
     expect(st().members.c1).toHaveLength(200);
     expect(st().membersNext.c1).toBe('cur u199');
+  });
+
+  it('pages after a detail fetch in flight (the dialog opening), so the page is not reset away', async () => {
+    await start(range(0, 450));
+    await engine.fetchConversation('c1');
+    let release = () => {};
+    srv.hold = new Promise<void>((r) => (release = r)); // the next detail answers when released
+    const detail = engine.fetchConversation('c1');
+    const page = engine.loadMoreMembers('c1'); // "Show more members" before the detail is back
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls().filter((c) => c.includes('/members'))).toEqual([]);
+    release();
+    await Promise.all([detail, page]);
+    expect(calls().filter((c) => c.includes('/members'))).toEqual(['GET /api/conversations/c1/members?after=cur+u199&limit=200']);
+    expect(st().members.c1.map((m) => m.userId)).toEqual(range(0, 400).map((m) => m.userId));
+    expect(st().membersNext.c1).toBe('cur u399');
   });
 
   it('drops a page loaded after a cursor that a detail re-fetch has replaced', async () => {

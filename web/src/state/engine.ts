@@ -326,16 +326,22 @@ export class ChatEngine {
   /**
    * Loads the next page of a conversation's members (after the store's cursor) and appends it; the
    * store keeps the following cursor, none at the end. One request at a time per conversation.
+   * A detail fetch of the conversation in flight (the members dialog re-fetches it on opening) is
+   * waited for first: it resets the list to its first page, which would drop a page loaded before it.
    */
   loadMoreMembers(id: string): Promise<void> {
     const inflight = this.fetchingMembers.get(id);
     if (inflight) return inflight;
-    const after = this.store.getState().membersNext[id];
-    if (!after) return Promise.resolve();
-    const p = this.api
-      .membersPage(id, { after, limit: MEMBERS_PAGE_SIZE })
-      .then((page) => this.store.getState().appendMembers(id, page.members, after, page.next))
-      .finally(() => this.fetchingMembers.delete(id));
+    const detail = this.fetching.get(id);
+    if (!detail && !this.store.getState().membersNext[id]) return Promise.resolve();
+    const next = async (after: string | undefined) => {
+      if (!after) return;
+      const page = await this.api.membersPage(id, { after, limit: MEMBERS_PAGE_SIZE });
+      this.store.getState().appendMembers(id, page.members, after, page.next);
+    };
+    const cursor = () => this.store.getState().membersNext[id];
+    // The cursor as of now, or as the detail in flight leaves it (fetchConversation never rejects).
+    const p = (detail ? detail.then(() => next(cursor())) : next(cursor())).finally(() => this.fetchingMembers.delete(id));
     this.fetchingMembers.set(id, p);
     return p;
   }
