@@ -85,7 +85,6 @@ func (s *Store) runCommitter(linger time.Duration) {
 				timer.Stop()
 			}
 			s.commitGroup(group)
-			s.commit.commits.Add(1)
 			lastEnd = time.Now()
 		}
 	}
@@ -120,6 +119,7 @@ func (s *Store) gather(group []*appendReq, until <-chan time.Time) []*appendReq 
 func (s *Store) commitGroup(group []*appendReq) {
 	results := make([]appendRes, len(group))
 	err := s.writeGroup(group, results)
+	s.commit.commits.Add(1) // before the answers, so that a caller sees its own commit counted
 	for i, r := range group {
 		if err != nil {
 			results[i] = appendRes{err: err}
