@@ -78,6 +78,7 @@ var (
 		return s
 	},
 		actor.WithMailbox(actor.UnboundedLockfree()),
+		withPooledMailbox,
 		actor.WithGuardian(actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.StopDirective })))
 )
 

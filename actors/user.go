@@ -70,12 +70,12 @@ type lastSeenStored struct{ err error }
 
 // NewUserProps returns the props of the user grain kind.
 func NewUserProps(deps *Deps) *actor.Props {
-	return actor.PropsFromProducer(func() actor.Actor { return &userGrain{deps: deps} })
+	return actor.PropsFromProducer(func() actor.Actor { return &userGrain{deps: deps} }, withPooledMailbox)
 }
 
 // newUserWithID returns props for a user grain spawned outside the cluster (tests).
 func newUserWithID(deps *Deps, id string) *actor.Props {
-	return actor.PropsFromProducer(func() actor.Actor { return &userGrain{deps: deps, id: id} })
+	return actor.PropsFromProducer(func() actor.Actor { return &userGrain{deps: deps, id: id} }, withPooledMailbox)
 }
 
 // Receive dispatches on the message type.

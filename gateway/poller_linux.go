@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"sync"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -65,7 +66,7 @@ func (p *poller) register(r *wsReader) {
 func (p *poller) arm(r *wsReader) error {
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: int32(uint32(r.id)), Pad: int32(uint32(r.id >> 32))}
 	var ctlErr error
-	err := r.raw.Control(func(fd uintptr) {
+	err := r.c.raw.Control(func(fd uintptr) {
 		ctlErr = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, int(fd), &ev)
 		if errors.Is(ctlErr, unix.ENOENT) {
 			ctlErr = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev)
@@ -117,3 +118,27 @@ func (p *poller) close() {
 	_ = unix.Close(p.epfd)
 	_ = unix.Close(p.wakefd)
 }
+
+// writeNow writes buf to the socket without waiting for it: n is what the
+// socket took, 0 when its send buffer is full.
+func writeNow(raw syscall.RawConn, buf []byte) (n int, err error) {
+	var werr error
+	err = raw.Write(func(fd uintptr) bool {
+		for {
+			n, werr = unix.Write(int(fd), buf)
+			if werr != unix.EINTR {
+				return true // never wait: a full socket goes to a goroutine of its own
+			}
+		}
+	})
+	if n < 0 {
+		n = 0
+	}
+	if errors.Is(werr, unix.EAGAIN) {
+		werr = nil
+	}
+	return n, errors.Join(err, werr)
+}
+
+// canWriteNow: the writer pool works here.
+const canWriteNow = true

@@ -2,7 +2,10 @@
 
 package gateway
 
-import "errors"
+import (
+	"errors"
+	"syscall"
+)
 
 // poller is Linux-only (epoll); elsewhere every connection keeps a reader
 // goroutine.
@@ -14,3 +17,8 @@ func (p *poller) register(*wsReader)  {}
 func (p *poller) arm(*wsReader) error { return errors.New("no poller") }
 func (p *poller) forget(*wsReader)    {}
 func (p *poller) close()              {}
+
+// writeNow is Linux-only; elsewhere there is no writer pool.
+func writeNow(syscall.RawConn, []byte) (int, error) { return 0, errors.New("no non-blocking writes") }
+
+const canWriteNow = false

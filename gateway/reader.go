@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -30,7 +29,6 @@ type wsReader struct {
 	s          *Server
 	c          *wsConn
 	br         *bufio.Reader // gorilla's read buffer (see readBufferHijacker)
-	raw        syscall.RawConn
 	session    *actor.PID
 	claims     Claims
 	release    func()     // the user's connection slot
@@ -78,14 +76,7 @@ const readBufferSize = 320 // gorilla reuses a hijacked buffer only above 256
 func (s *Server) startReading(r *wsReader) {
 	r.c.lastRead.Store(time.Now().UnixMilli())
 	p := s.readPoller()
-	if p != nil && r.br != nil {
-		if sc, ok := r.c.ws.NetConn().(syscall.Conn); ok {
-			if raw, err := sc.SyscallConn(); err == nil {
-				r.raw = raw
-			}
-		}
-	}
-	if p == nil || r.raw == nil {
+	if p == nil || r.br == nil || r.c.raw == nil {
 		go func() {
 			for r.readReady() {
 			}

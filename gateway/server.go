@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,10 @@ type Config struct {
 	// GoroutineReaders gives every WebSocket a reader goroutine instead of
 	// waiting for idle sockets in one epoll set (Linux; see reader.go).
 	GoroutineReaders bool
+	// WriterPool is how many writer goroutines the WebSockets share (Linux,
+	// plain TCP; see writepool.go). Default (0): GOMAXPROCS. Negative: none,
+	// each connection starts a writer goroutine while it has frames to write.
+	WriterPool int
 	// MaxConnections caps this node's WebSockets; more are closed with 1013. Default 18000.
 	MaxConnections int
 	// MaxRESTBody caps REST request bodies. Default 64 KiB.
@@ -77,6 +82,9 @@ func (c Config) withDefaults() Config {
 	def(&c.SendQueue, 1024)
 	def(&c.FrameBurst, 100)
 	def(&c.MaxConnections, 18000)
+	if c.WriterPool == 0 {
+		c.WriterPool = runtime.GOMAXPROCS(0)
+	}
 	defDur(&c.AuthTimeout, 5*time.Second)
 	defDur(&c.PingInterval, 25*time.Second)
 	defDur(&c.WriteTimeout, 10*time.Second)
@@ -139,6 +147,8 @@ type Server struct {
 
 	pollerOnce sync.Once
 	poller     *poller // nil: a reader goroutine per connection
+	writerOnce sync.Once
+	writers    *writerPool // nil: a writer goroutine per busy connection
 
 	writeBuffers sync.Pool // write buffers shared by idle connections
 	batchBuffers sync.Pool // *[]byte for wsConn.writeBatch
@@ -230,10 +240,26 @@ func (s *Server) Drain(ctx context.Context) error {
 		if s.poller != nil {
 			s.poller.close()
 		}
+		s.writerOnce.Do(func() {})
+		if s.writers != nil {
+			s.writers.stop()
+		}
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("drain websockets: %w", ctx.Err())
 	}
+}
+
+// writerPool is the server's pool of WebSocket writers, started with the
+// first connection; nil when Config.WriterPool is negative or where
+// non-blocking writes are not supported.
+func (s *Server) writerPool() *writerPool {
+	s.writerOnce.Do(func() {
+		if s.cfg.WriterPool >= 0 && canWriteNow {
+			s.writers = newWriterPool(s.cfg.WriterPool)
+		}
+	})
+	return s.writers
 }
 
 // readPoller is the server's epoll poller, started with the first

@@ -66,7 +66,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
-	c := newWSConn(ws, &s.cfg, &s.batchBuffers)
+	c := newWSConn(ws, &s.cfg, &s.batchBuffers, s.writerPool())
 	if !s.track(c) {
 		s.metrics.refused.Inc()
 		closeNow(ws, CloseTryAgainLater, "node full: try another node", s.cfg.WriteTimeout)

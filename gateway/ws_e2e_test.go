@@ -448,10 +448,22 @@ func TestFrameFloodIsRateLimited(t *testing.T) {
 }
 
 // TestSlowConsumerIsDisconnected: a client that stops reading is dropped
-// once its queue is full, and the sender and other readers do not notice.
+// once its queue is full, and the sender and other readers do not notice;
+// with the shared writer pool (a socket that takes part of a batch goes on
+// in a goroutine of its own) and with a writer goroutine per connection.
 func TestSlowConsumerIsDisconnected(t *testing.T) {
+	for _, mode := range []struct {
+		name    string
+		writers int
+	}{{"writer pool", 0}, {"writer goroutines", -1}} {
+		t.Run(mode.name, func(t *testing.T) { testSlowConsumer(t, mode.writers) })
+	}
+}
+
+func testSlowConsumer(t *testing.T, writers int) {
 	s := sqliteStack(t, func(c *gateway.Config) {
 		c.SendQueue, c.WriteTimeout, c.FrameRate, c.FrameBurst = 256, time.Second, 10000, 10000
+		c.WriterPool = writers
 		unlimitedSends(c)
 	})
 	alice, bob, carol := s.register("alice"), s.register("bob"), s.register("carol")

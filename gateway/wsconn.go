@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -26,15 +27,18 @@ const (
 )
 
 // wsConn is one WebSocket's outbound side: a bounded queue drained by a
-// writer goroutine that runs only while there is something to write (an idle
+// writer that runs only while there is something to write (an idle
 // connection has no writer and no timer: the server's pinger enqueues its
-// pings). The writer is the only goroutine that writes to the socket apart
-// from control frames written before the session starts. It implements
-// actors.Conn.
+// pings). The writer is one of the server's pool writers (writepool.go) or
+// a goroutine of the connection's own; either way only one at a time, and
+// it is the only writer to the socket apart from control frames written
+// before the session starts. It implements actors.Conn.
 type wsConn struct {
 	ws       *websocket.Conn
+	raw      syscall.RawConn // the TCP socket (nil if not plain TCP): pool writes and the read poller
 	cfg      *Config
 	buffers  *sync.Pool   // batch buffers (*[]byte) shared by every connection of the server
+	writers  *writerPool  // nil: a writer goroutine per busy connection
 	binary   bool         // the client chose SubprotocolProto: messages and acks go as binary frames
 	expires  atomic.Int64 // access token expiry, unix ms; 0 until authenticated
 	nextPing atomic.Int64 // when the pinger pings next, unix ms
@@ -44,16 +48,21 @@ type wsConn struct {
 
 	mu        sync.Mutex
 	out       outQueue
-	writing   bool // a writer goroutine is draining out (stays true once the connection ended)
+	writing   bool // a writer is draining out (stays true once the connection ended)
 	closing   bool // shutdown was asked: no more pushes; the writer sends the close frame
 	closeCode int
 	closeText string
 	ended     sync.WaitGroup // done once the writer has closed the socket
 }
 
-func newWSConn(ws *websocket.Conn, cfg *Config, buffers *sync.Pool) *wsConn {
-	c := &wsConn{ws: ws, cfg: cfg, buffers: buffers, out: outQueue{max: cfg.SendQueue},
+func newWSConn(ws *websocket.Conn, cfg *Config, buffers *sync.Pool, writers *writerPool) *wsConn {
+	c := &wsConn{ws: ws, cfg: cfg, buffers: buffers, writers: writers, out: outQueue{max: cfg.SendQueue},
 		binary: ws.Subprotocol() == SubprotocolProto}
+	if sc, ok := ws.NetConn().(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.raw = raw
+		}
+	}
 	c.ended.Add(1)
 	return c
 }
@@ -84,7 +93,7 @@ func (c *wsConn) enqueue(ev any) bool {
 	start := c.claimWriter()
 	c.mu.Unlock()
 	if start {
-		go c.drain()
+		c.startWriter()
 	}
 	return true
 }
@@ -124,8 +133,77 @@ func (c *wsConn) shutdown(code int, text string) {
 	start := c.claimWriter()
 	c.mu.Unlock()
 	if start {
+		c.startWriter()
+	}
+}
+
+// startWriter hands the connection, whose writer the caller claimed, to a
+// pool writer, or starts a goroutine of its own.
+func (c *wsConn) startWriter() {
+	if c.writers == nil || c.raw == nil || !c.writers.submit(c) {
 		go c.drain()
 	}
+}
+
+// drainPooled is a pool writer's turn with c (whose writer it is): up to
+// writerPoolRounds batches, each written without waiting for the socket.
+// A shutdown, a socket that takes only part of a batch, or a failed write
+// goes on in a goroutine of the connection's own, which may wait. It
+// returns batch emptied, for reuse.
+func (c *wsConn) drainPooled(batch []any) []any {
+	for range writerPoolRounds {
+		c.mu.Lock()
+		if c.closing {
+			c.mu.Unlock()
+			go c.drain()
+			return batch
+		}
+		batch = c.out.take(batch)
+		if len(batch) == 0 {
+			c.writing = false
+			c.mu.Unlock()
+			return batch
+		}
+		c.mu.Unlock()
+		bp, buf := c.encodeBatch(batch)
+		clear(batch)
+		batch = batch[:0]
+		n, err := writeNow(c.raw, buf)
+		switch {
+		case err != nil:
+			c.putBuffer(bp, buf)
+			go c.writeFailed()
+			return batch
+		case n < len(buf):
+			go c.drainRest(bp, buf, n)
+			return batch
+		}
+		c.putBuffer(bp, buf)
+	}
+	if !c.writers.submit(c) { // more to write: behind the other connections
+		go c.drain()
+	}
+	return batch
+}
+
+// drainRest writes what the socket did not take of a pool writer's batch,
+// waiting for it, and goes on as the connection's writer goroutine.
+func (c *wsConn) drainRest(bp *[]byte, buf []byte, written int) {
+	ok := c.writeBlocking(buf[written:])
+	c.putBuffer(bp, buf)
+	if !ok {
+		c.writeFailed()
+		return
+	}
+	c.drain()
+}
+
+// writeFailed ends the connection after a failed socket write (writer only).
+func (c *wsConn) writeFailed() {
+	c.mu.Lock()
+	c.closing = true
+	c.mu.Unlock()
+	c.finish(CloseInternalError, "write failed")
 }
 
 // drain writes what is queued, batch by batch, and returns when the queue
@@ -152,10 +230,7 @@ func (c *wsConn) drain() {
 			return
 		}
 		if !c.writeBatch(batch) {
-			c.mu.Lock()
-			c.closing = true
-			c.mu.Unlock()
-			c.finish(CloseInternalError, "write failed")
+			c.writeFailed()
 			return
 		}
 		clear(batch)
@@ -205,13 +280,22 @@ func (c *wsConn) tick(now time.Time, every time.Duration) {
 // CPU in one write syscall per frame; a batch costs one. The frames are
 // plain RFC 6455 server frames (FIN, text or binary, unmasked, no extensions); gorilla
 // writes only control frames on this connection, each with one Write, and
-// net.Conn writes do not interleave.
+// net.Conn writes (and the pool writers' RawConn writes) do not interleave.
 func (c *wsConn) writeBatch(batch []any) bool {
 	if len(batch) == 0 {
 		return true
 	}
-	bp := c.buffers.Get().(*[]byte)
-	buf := (*bp)[:0]
+	bp, buf := c.encodeBatch(batch)
+	ok := c.writeBlocking(buf)
+	c.putBuffer(bp, buf)
+	return ok
+}
+
+// encodeBatch encodes batch into a buffer of the shared pool: bp is its
+// pool entry, buf the frames (give both back with putBuffer).
+func (c *wsConn) encodeBatch(batch []any) (bp *[]byte, buf []byte) {
+	bp = c.buffers.Get().(*[]byte)
+	buf = (*bp)[:0]
 	for _, ev := range batch {
 		if ev == pingEvent {
 			buf = append(buf, 0x80|opPing, 0x00) // FIN, no payload
@@ -224,17 +308,26 @@ func (c *wsConn) writeBatch(batch []any) bool {
 		}
 		buf, _ = appendFrame(buf, ev, c.binary)
 	}
+	return bp, buf
+}
+
+// writeBlocking writes buf, waiting for the socket up to WriteTimeout.
+func (c *wsConn) writeBlocking(buf []byte) bool {
 	conn := c.ws.NetConn()
 	start := time.Now()
 	_ = conn.SetWriteDeadline(start.Add(c.cfg.WriteTimeout))
 	c.writing0.Store(start.UnixNano())
 	_, err := conn.Write(buf)
 	c.writing0.Store(0)
+	return err == nil
+}
+
+// putBuffer returns an encoding buffer to the pool unless it grew too big.
+func (c *wsConn) putBuffer(bp *[]byte, buf []byte) {
 	if cap(buf) <= maxPooledBuffer {
 		*bp = buf[:0]
 		c.buffers.Put(bp)
 	}
-	return err == nil
 }
 
 // maxPooledBuffer is the largest batch buffer kept for reuse.

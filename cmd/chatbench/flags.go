@@ -12,12 +12,13 @@ import (
 // config is every setting of a run. Scenario-specific defaults (for
 // --messages and --members) apply when the flag is not given.
 type config struct {
-	scenarios []string
-	urls      string
-	timeout   time.Duration
-	jsonOnly  bool
-	frames    string // json or proto
-	quiet     bool
+	scenarios  []string
+	urls       string
+	timeout    time.Duration
+	jsonOnly   bool
+	frames     string // json or proto
+	quiet      bool
+	cpuProfile string
 
 	duration    time.Duration // fanout: sending phase; connections: hold time after connecting
 	messages    int           // fanout: max sends (0: duration only); bigroom: sends; history: conversation size
@@ -80,6 +81,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.jsonOnly, "json", false, "print only the JSON lines on stdout")
 	fs.StringVar(&c.frames, "frames", "json", `server frames: "json", or "proto" (the "chat.proto" subprotocol: messages and acks as binary protobuf frames)`)
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines on stderr")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write chatbench's own CPU profile to this file (to see what the load generator costs)")
 
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "fanout: sending time; connections: how long to hold the connections")
 	fs.IntVar(&c.messages, "messages", 0, "fanout: max sends, 0 = until --duration; bigroom and floor: sends (default 20); history: conversation size (default 2000)")

@@ -78,7 +78,7 @@ func (n *node) wire(cfg config, log *slog.Logger) error {
 		static, n.ui = d, true
 	}
 	n.gateway, err = gateway.NewServer(gateway.Config{
-		AllowedOrigins: cfg.AllowedOrigins, MaxBodyBytes: cfg.MaxBodyBytes, MaxConnections: cfg.MaxConnections, GoroutineReaders: cfg.WSGoroutines,
+		AllowedOrigins: cfg.AllowedOrigins, MaxBodyBytes: cfg.MaxBodyBytes, MaxConnections: cfg.MaxConnections, GoroutineReaders: cfg.WSGoroutines, WriterPool: cfg.WSWriters,
 		FrameRate: cfg.FrameRate, FrameBurst: cfg.FrameBurst, SendQueue: cfg.SendQueue, Limits: cfg.Limits,
 	}, gateway.Deps{
 		Accounts: accounts, Directory: n.store, Grains: n.node, Users: n.node, System: n.node.System, Actors: n.deps,

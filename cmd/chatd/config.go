@@ -29,6 +29,7 @@ type config struct {
 	MaxBodyBytes   int
 	MaxConnections int
 	WSGoroutines   bool // a reader goroutine per WebSocket instead of the epoll poller
+	WSWriters      int  // WebSocket writer pool size: 0 one per core, -1 none
 	FrameRate      float64
 	FrameBurst     int
 	SendQueue      int
@@ -98,6 +99,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.DurationVar(&c.RefreshGrace, "refresh-grace", envDur("refresh-grace", 30*time.Second), "a refresh token rotated this recently may be presented once more if its successor was never used (a lost answer); negative disables")
 	fs.IntVar(&c.MaxBodyBytes, "max-body-bytes", envInt("max-body-bytes", 8192), "largest message body, in UTF-8 bytes")
 	fs.BoolVar(&c.WSGoroutines, "ws-goroutine-readers", env("ws-goroutine-readers", "") == "true", "give every WebSocket a reader goroutine instead of waiting for idle sockets in one epoll set (Linux)")
+	fs.IntVar(&c.WSWriters, "ws-writers", envInt("ws-writers", 0), "writer goroutines shared by all WebSockets (Linux): 0 one per core; -1 none, each busy connection starts its own")
 	fs.IntVar(&c.MaxConnections, "max-connections", envInt("max-connections", 0), "WebSockets this node accepts; 0: the open-file limit minus 2000")
 	fs.Float64Var(&c.FrameRate, "ws-frame-rate", envFloat(env("ws-frame-rate", ""), 50), "inbound WebSocket frames per second per connection")
 	fs.IntVar(&c.FrameBurst, "ws-frame-burst", envInt("ws-frame-burst", 100), "burst of inbound frames per connection")
