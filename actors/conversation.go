@@ -59,13 +59,13 @@ type fenceChecked struct {
 
 // NewConversationProps returns the props of the conversation grain kind.
 func NewConversationProps(deps *Deps) *actor.Props {
-	return actor.PropsFromProducer(func() actor.Actor { return &conversation{deps: deps} }, withPooledMailbox)
+	return actor.PropsFromProducer(func() actor.Actor { return &conversation{deps: deps} }, mailboxOptions(deps)...)
 }
 
 // newConversationWithID returns props for a grain spawned outside the
 // cluster (tests that simulate a double activation).
 func newConversationWithID(deps *Deps, id string) *actor.Props {
-	return actor.PropsFromProducer(func() actor.Actor { return &conversation{deps: deps, id: id} }, withPooledMailbox)
+	return actor.PropsFromProducer(func() actor.Actor { return &conversation{deps: deps, id: id} }, mailboxOptions(deps)...)
 }
 
 // Receive dispatches on the message type.

@@ -54,6 +54,11 @@ type Config struct {
 	// O(members) per change and O(members²) when a room reconnects at once;
 	// clients ask GET /api/presence for the members they show. Default 100.
 	PresenceMaxMembers int
+	// PooledMailboxes runs this package's actors on a few long-lived
+	// goroutines (see dispatcher.go). Only for a node without remoting:
+	// Proto.Actor's send to a remote PID can block the sender while the
+	// endpoint (re)connects, and on a shared pool that stalls every actor.
+	PooledMailboxes bool
 }
 
 func (c Config) withDefaults() Config {

@@ -19,6 +19,11 @@ import (
 // turn never waits for another turn queued behind it. When every worker is
 // busy and the queue is full, a turn gets a goroutine of its own, as with
 // the default dispatcher.
+//
+// Only single nodes use it (Config.PooledMailboxes): in a cluster, sending
+// to a remote PID blocks while Proto.Actor connects the endpoint, and the
+// 3-node benchmark showed pauses of 100-200 ms in one run of three with the
+// pool (with the default dispatcher only the sending actor waits).
 var mailboxDispatcher = &pooledDispatcher{throughput: 300}
 
 type pooledDispatcher struct {
@@ -56,5 +61,11 @@ func (d *pooledDispatcher) start() {
 
 var _ actor.Dispatcher = (*pooledDispatcher)(nil)
 
-// withPooledMailbox is the props option of this package's actors.
-var withPooledMailbox = actor.WithDispatcher(mailboxDispatcher)
+// mailboxOptions are the props options of this package's actors: the
+// pooled dispatcher when deps ask for it.
+func mailboxOptions(deps *Deps, opts ...actor.PropsOption) []actor.PropsOption {
+	if deps != nil && deps.Config.PooledMailboxes {
+		opts = append(opts, actor.WithDispatcher(mailboxDispatcher))
+	}
+	return opts
+}

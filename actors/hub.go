@@ -49,7 +49,7 @@ func SpawnHub(sys *actor.ActorSystem, deps *Deps) (*actor.PID, error) {
 			byUser:   map[string]map[string]*actor.PID{},
 			sessions: map[string]*hubEntry{},
 		}
-	}, withPooledMailbox)
+	}, mailboxOptions(deps)...)
 	pid, err := sys.Root.SpawnNamed(props, HubName)
 	if err != nil {
 		return nil, fmt.Errorf("spawn hub: %w", err)

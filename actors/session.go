@@ -57,6 +57,9 @@ func SpawnSession(sys *actor.ActorSystem, deps *Deps, userID, connID string, con
 	spawnMu.Lock()
 	defer spawnMu.Unlock()
 	spawning = s
+	if deps.Config.PooledMailboxes {
+		return sys.Root.Spawn(sessionPropsPooled)
+	}
 	return sys.Root.Spawn(sessionProps)
 }
 
@@ -70,17 +73,21 @@ func SpawnSession(sys *actor.ActorSystem, deps *Deps, userID, connID string, con
 // reconnects and syncs. The lock-free mailbox allocates nothing until a
 // message arrives (the default one starts with a ring of ten slots).
 var (
-	spawnMu      sync.Mutex
-	spawning     *session
-	sessionProps = actor.PropsFromProducer(func() actor.Actor {
+	spawnMu            sync.Mutex
+	spawning           *session
+	sessionProps       = newSessionProps()
+	sessionPropsPooled = newSessionProps(actor.WithDispatcher(mailboxDispatcher))
+)
+
+func newSessionProps(opts ...actor.PropsOption) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor {
 		s := spawning
 		spawning = nil
 		return s
-	},
+	}, append(opts,
 		actor.WithMailbox(actor.UnboundedLockfree()),
-		withPooledMailbox,
-		actor.WithGuardian(actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.StopDirective })))
-)
+		actor.WithGuardian(actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.StopDirective })))...)
+}
 
 type membershipsLoaded struct {
 	convs []string

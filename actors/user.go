@@ -70,12 +70,12 @@ type lastSeenStored struct{ err error }
 
 // NewUserProps returns the props of the user grain kind.
 func NewUserProps(deps *Deps) *actor.Props {
-	return actor.PropsFromProducer(func() actor.Actor { return &userGrain{deps: deps} }, withPooledMailbox)
+	return actor.PropsFromProducer(func() actor.Actor { return &userGrain{deps: deps} }, mailboxOptions(deps)...)
 }
 
 // newUserWithID returns props for a user grain spawned outside the cluster (tests).
 func newUserWithID(deps *Deps, id string) *actor.Props {
-	return actor.PropsFromProducer(func() actor.Actor { return &userGrain{deps: deps, id: id} }, withPooledMailbox)
+	return actor.PropsFromProducer(func() actor.Actor { return &userGrain{deps: deps, id: id} }, mailboxOptions(deps)...)
 }
 
 // Receive dispatches on the message type.

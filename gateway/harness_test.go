@@ -84,7 +84,9 @@ func startStack(t *testing.T, st persistence.Store, opts ...stackOption) *stack 
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := prometheus.NewRegistry()
-	deps, err := actors.NewDeps(actors.Deps{Store: st, Log: log, Encode: gateway.EncodeMessage, Metrics: actors.NewMetrics(reg)})
+	// A single node, as chatd runs it: actors on the pooled dispatcher.
+	deps, err := actors.NewDeps(actors.Deps{Store: st, Log: log, Encode: gateway.EncodeMessage, Metrics: actors.NewMetrics(reg),
+		Config: actors.Config{PooledMailboxes: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

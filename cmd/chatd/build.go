@@ -56,7 +56,8 @@ func (n *node) wire(cfg config, log *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	n.deps, err = actors.NewDeps(actors.Deps{Store: n.store, Log: log, Metrics: actors.NewMetrics(reg), Encode: gateway.EncodeMessage,
-		Config: actors.Config{MaxMembers: cfg.MaxMembers, PresenceMaxMembers: cfg.PresenceMax, RequestTimeout: cfg.GrainTimeout}})
+		Config: actors.Config{MaxMembers: cfg.MaxMembers, PresenceMaxMembers: cfg.PresenceMax, RequestTimeout: cfg.GrainTimeout,
+			PooledMailboxes: !cluster.Config{Provider: cfg.ClusterProvider}.Multi()}})
 	if err != nil {
 		return err
 	}
