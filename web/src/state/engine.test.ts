@@ -8,8 +8,10 @@ import { createChatStore, memberCountOf, type ChatStore } from './store';
 
 const ME = { id: 'u_me', username: 'me', displayName: 'Me' };
 
+/** Members joined one second apart: the server's order (join time, then user id) is the order of i. */
 function member(i: number): Member {
-  return { userId: `u${i}`, username: `user${i}`, displayName: `User ${i}`, role: i === 0 ? 'owner' : 'member', joinedAt: '2026-01-01T00:00:00.000Z', lastReadSeq: 0 };
+  const joinedAt = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
+  return { userId: `u${i}`, username: `user${i}`, displayName: `User ${i}`, role: i === 0 ? 'owner' : 'member', joinedAt, lastReadSeq: 0 };
 }
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => member(from + i));
 
@@ -17,14 +19,18 @@ function conv(id: string, over: Partial<Conversation> = {}): Conversation {
   return { id, kind: 'group', title: id, createdBy: 'u0', createdAt: '2026-01-01T00:00:00.000Z', lastSeq: 0, lastReadSeq: 0, unread: 0, role: 'member', ...over };
 }
 
-/** A REST server of one group, c1, whose member list is `all` (the detail carries the first 200). */
+/**
+ * A REST server of one group, c1, whose member list is `all` (the detail carries the first 200; adding
+ * and removing members changes it). `list` is what GET /api/conversations answers; `usersHold`, when
+ * set, holds the next GET /api/users until it resolves.
+ */
 function server(all: Member[]) {
   const calls: string[] = [];
   const users: Record<string, { id: string; username: string; displayName: string }> = {};
   for (const m of all) users[m.userId] = { id: m.userId, username: m.username, displayName: m.displayName };
   const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status });
   const detail = (): Conversation => ({
-    ...conv('c1'),
+    ...(out.list.find((c) => c.id === 'c1') ?? conv('c1')),
     members: all.slice(0, 200),
     memberCount: all.length,
     ...(all.length > 200 ? { membersNext: `cur ${all[199].userId}` } : {}),
@@ -33,11 +39,23 @@ function server(all: Member[]) {
     const u = new URL(url, 'http://chat.test');
     calls.push(`${init.method} ${u.pathname}${u.search}`);
     if (u.pathname === '/api/refresh') return json(200, { user: ME, accessToken: 'tok', accessExpiresAt: '2030-01-01T00:00:00Z', refreshToken: '' });
-    if (u.pathname === '/api/conversations') return json(200, { conversations: [conv('c1')] });
+    if (u.pathname === '/api/conversations') return json(200, { conversations: out.list });
     if (u.pathname === '/api/conversations/c1') {
       const hold = out.hold;
       out.hold = null;
       if (hold) await hold;
+      return json(200, detail());
+    }
+    if (u.pathname === '/api/conversations/c1/members' && init.method === 'POST') {
+      const { username } = JSON.parse(String(init.body)) as { username: string };
+      const m = { ...member(all.length + 1_000_000), userId: `u_${username}`, username, displayName: username.toUpperCase() };
+      all.push(m);
+      users[m.userId] = { id: m.userId, username, displayName: m.displayName };
+      return json(200, detail());
+    }
+    if (u.pathname.startsWith('/api/conversations/c1/members/') && init.method === 'DELETE') {
+      const id = decodeURIComponent(u.pathname.split('/').pop()!);
+      all.splice(all.findIndex((m) => m.userId === id), 1);
       return json(200, detail());
     }
     if (u.pathname === '/api/conversations/c1/members') {
@@ -49,12 +67,15 @@ function server(all: Member[]) {
       return json(200, next ? { members: page, next } : { members: page });
     }
     if (u.pathname === '/api/users') {
+      const hold = out.usersHold;
+      out.usersHold = null;
+      if (hold) await hold;
       const ids = (u.searchParams.get('ids') ?? '').split(',');
       return json(200, { users: ids.flatMap((id) => (users[id] ? [users[id]] : [])) });
     }
     return json(404, { error: { code: 'not_found', message: 'no route' } });
   }) as unknown as typeof fetch;
-  const out = { fetchFn, calls, all, hold: null as Promise<void> | null };
+  const out = { fetchFn, calls, all, list: [conv('c1')], users, hold: null as Promise<void> | null, usersHold: null as Promise<void> | null };
   return out;
 }
 
@@ -66,8 +87,10 @@ const st = () => store.getState();
 /** REST calls after the start (the refresh, the list). */
 let calls: () => string[];
 
-async function start(all: Member[]) {
+async function start(all: Member[], o: { list?: Conversation[]; usersHold?: Promise<void> } = {}) {
   srv = server(all);
+  if (o.list) srv.list = o.list;
+  srv.usersHold = o.usersHold ?? null;
   store = createChatStore();
   st().reset(ME);
   const f = socketFactory();
@@ -129,10 +152,53 @@ describe('members of a big room', () => {
     await engine.loadMoreMembers('c1');
     expect(calls()).toHaveLength(asked);
 
-    // A detail re-fetch (say after adding someone) starts over at the first page, with its cursor.
+    // A detail re-fetch (the dialog opening again) keeps what is loaded: all of them.
     await engine.fetchConversation('c1');
-    expect(st().members.c1).toHaveLength(200);
-    expect(st().membersNext.c1).toBe('cur u199');
+    expect(st().members.c1.map((m) => m.userId)).toEqual(range(0, 450).map((m) => m.userId));
+    expect(st().membersNext.c1).toBeUndefined();
+  });
+
+  it('keeps the pages loaded when a member is added or removed, and pages on without copies or gaps', async () => {
+    await start(range(0, 650));
+    await engine.fetchConversation('c1');
+    await engine.loadMoreMembers('c1');
+    expect(st().members.c1).toHaveLength(400);
+
+    await engine.addMember('c1', 'newbie'); // the answer carries the first 200 only
+    expect(st().members.c1).toHaveLength(400);
+    expect(st().membersNext.c1).toBe('cur u399');
+    expect(st().conversations.c1.memberCount).toBe(651);
+
+    await engine.removeMember('c1', 'u3'); // in the first page
+    await engine.removeMember('c1', 'u300'); // past it: the answer does not show it gone
+    expect(st().members.c1.map((m) => m.userId)).toEqual(range(0, 400).filter((m) => m.userId !== 'u3' && m.userId !== 'u300').map((m) => m.userId));
+
+    // A member-change event re-fetches the detail: still all loaded pages.
+    srv.all.splice(srv.all.findIndex((m) => m.userId === 'u350'), 1);
+    await live(msg('c1', 1, { kind: 'remove', senderId: 'u0', subjectId: 'u350' }));
+    expect(calls().filter((c) => c === 'GET /api/conversations/c1').length).toBe(2);
+    expect(st().members.c1).toHaveLength(397);
+
+    await engine.loadMoreMembers('c1');
+    await engine.loadMoreMembers('c1');
+    expect(st().membersNext.c1).toBeUndefined();
+    expect(st().members.c1.map((m) => m.userId)).toEqual(srv.all.map((m) => m.userId));
+    expect(st().members.c1.at(-1)?.displayName).toBe('NEWBIE');
+  });
+
+  it('shows who joined a room whose members were all loaded: the last page is asked again', async () => {
+    await start(range(0, 300));
+    await engine.fetchConversation('c1');
+    await engine.loadMoreMembers('c1');
+    expect(st().members.c1).toHaveLength(300);
+    expect(st().membersNext.c1).toBeUndefined();
+
+    await engine.addMember('c1', 'newbie');
+    expect(st().members.c1).toHaveLength(300);
+    expect(st().membersNext.c1).toBe('cur u199'); // "Show more members" is offered again
+    await engine.loadMoreMembers('c1');
+    expect(st().members.c1.map((m) => m.userId)).toEqual(srv.all.map((m) => m.userId));
+    expect(st().membersNext.c1).toBeUndefined();
   });
 
   it('pages after a detail fetch in flight (the dialog opening), so the page is not reset away', async () => {

@@ -327,7 +327,8 @@ export class ChatEngine {
    * Loads the next page of a conversation's members (after the store's cursor) and appends it; the
    * store keeps the following cursor, none at the end. One request at a time per conversation.
    * A detail fetch of the conversation in flight (the members dialog re-fetches it on opening) is
-   * waited for first: it resets the list to its first page, which would drop a page loaded before it.
+   * waited for first: when nothing past the first page is loaded yet it brings a new cursor, and a
+   * page asked after the old one would be dropped.
    */
   loadMoreMembers(id: string): Promise<void> {
     const inflight = this.fetchingMembers.get(id);
@@ -351,7 +352,10 @@ export class ChatEngine {
   }
 
   async removeMember(id: string, userId: string): Promise<void> {
-    this.store.getState().upsertConversation(await this.api.removeMember(id, userId));
+    const c = await this.api.removeMember(id, userId);
+    // The answer holds the first page of members only: one removed past it is dropped here.
+    this.store.getState().dropMember(id, userId);
+    this.store.getState().upsertConversation(c);
   }
 
   async leave(id: string): Promise<void> {

@@ -359,7 +359,8 @@ describe('sequenced events', () => {
 });
 
 describe('members', () => {
-  const member = (i: number): Member => ({ userId: `u${i}`, username: `user${i}`, displayName: `User ${i}`, role: 'member', joinedAt: 't', lastReadSeq: 0 });
+  // Joined one second apart: the server's order (join time, then user id) is the order of i.
+  const member = (i: number): Member => ({ userId: `u${i}`, username: `user${i}`, displayName: `User ${i}`, role: 'member', joinedAt: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(), lastReadSeq: 0 });
   const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => member(from + i));
   const detail = (over: Partial<Conversation> = {}) => conv('c1', 0, { members: range(0, 200), memberCount: 10_000, membersNext: 'p1', ...over });
 
@@ -380,7 +381,7 @@ describe('members', () => {
     expect(memberCountOf(st(), 'c1')).toBe(4);
   });
 
-  it('appends pages after the cursor once each, and a detail starts the list and the cursor over', () => {
+  it('appends pages after the cursor once each; a detail with nothing loaded past its page replaces the list and the cursor', () => {
     st().upsertConversation(detail());
     expect(st().membersNext.c1).toBe('p1');
     st().appendMembers('c1', [...range(150, 400)], 'p1', 'p2'); // overlapping the first page: no copies
@@ -393,15 +394,85 @@ describe('members', () => {
     expect(st().members.c1).toHaveLength(420);
     expect(st().membersNext.c1).toBeUndefined();
 
+    // The first page and all of the members: what it leaves out has left.
+    st().upsertConversation(detail({ members: range(0, 5), memberCount: 5, membersNext: undefined }));
+    expect(st().members.c1).toHaveLength(5);
+    expect(st().membersNext.c1).toBeUndefined();
+    // Nothing loaded past the first page: the page and its cursor, as they come.
     st().upsertConversation(detail({ membersNext: 'q1' }));
     expect(st().members.c1).toHaveLength(200);
     expect(st().membersNext.c1).toBe('q1');
     st().upsertConversation(conv('c1')); // no members: the list and the cursor stay
     expect(st().membersNext.c1).toBe('q1');
-    st().upsertConversation(detail({ members: range(0, 5), membersNext: undefined }));
-    expect(st().membersNext.c1).toBeUndefined();
-    st().upsertConversation(detail());
+    st().upsertConversation(detail({ members: range(2, 202), membersNext: 'q2' })); // u0, u1 left
+    expect(st().members.c1.map((m) => m.userId)).toEqual(range(2, 202).map((m) => m.userId));
+    expect(st().membersNext.c1).toBe('q2');
     st().removeConversation('c1');
+    expect(st().members.c1).toBeUndefined();
+    expect(st().membersNext.c1).toBeUndefined();
+  });
+
+  it('keeps the pages loaded past the first when a detail comes again, with the cursor past the furthest', () => {
+    const ids = () => st().members.c1.map((m) => m.userId);
+    st().upsertConversation(detail({ memberCount: 450 }));
+    st().appendMembers('c1', range(200, 400), 'p1', 'p2');
+    // Again (say after a member change): u3 is an admin now, u5 has left, so the page reaches u200;
+    // u0 has a new display name.
+    const page = [{ ...member(0), displayName: 'Zero' }, ...range(1, 201).filter((m) => m.userId !== 'u5').map((m) => (m.userId === 'u3' ? { ...m, role: 'admin' as const } : m))];
+    st().upsertConversation(detail({ members: page, memberCount: 449, membersNext: 'p1b' }));
+    expect(ids()).toEqual(range(0, 400).filter((m) => m.userId !== 'u5').map((m) => m.userId));
+    expect(st().members.c1.find((m) => m.userId === 'u3')?.role).toBe('admin');
+    expect(st().members.c1[0].displayName).toBe('Zero');
+    expect(st().users.u0.displayName).toBe('Zero');
+    expect(st().membersNext.c1).toBe('p2');
+    // "Show more" goes on after the furthest page: nobody twice, nobody skipped.
+    st().appendMembers('c1', range(400, 450), 'p2');
+    expect(ids()).toEqual(range(0, 450).filter((m) => m.userId !== 'u5').map((m) => m.userId));
+    expect(st().membersNext.c1).toBeUndefined();
+    expect(memberCountOf(st(), 'c1')).toBe(449);
+  });
+
+  it('drops members past the first page when they leave or are removed, and applies role changes to them', () => {
+    st().upsertConversation(detail({ memberCount: 450 }));
+    st().appendMembers('c1', range(200, 400), 'p1', 'p2');
+    st().receiveMessages([
+      ev('c1', 1, 'remove', { senderId: 'u0', subjectId: 'u300' }),
+      ev('c1', 2, 'leave', { senderId: 'u350' }),
+      ev('c1', 3, 'role', { senderId: 'u0', subjectId: 'u250', body: 'admin' }),
+    ]);
+    st().dropMember('c1', 'u260'); // removed here: the answer came before its notice
+    const ids = st().members.c1.map((m) => m.userId);
+    expect(ids).toHaveLength(397);
+    expect(ids).not.toContain('u300');
+    expect(ids).not.toContain('u350');
+    expect(ids).not.toContain('u260');
+    expect(st().members.c1.find((m) => m.userId === 'u250')?.role).toBe('admin');
+    // The detail that follows the notices does not bring them back, nor the old role.
+    st().upsertConversation(detail({ memberCount: 447 }));
+    expect(st().members.c1).toHaveLength(397);
+    expect(st().members.c1.map((m) => m.userId)).not.toContain('u300');
+    expect(st().members.c1.find((m) => m.userId === 'u250')?.role).toBe('admin');
+    // A notice seen before (a repeated frame) is not applied again.
+    st().appendMembers('c1', [member(300)], 'p2', 'p3');
+    st().receiveMessages([ev('c1', 1, 'remove', { senderId: 'u0', subjectId: 'u300' })]);
+    expect(st().members.c1.map((m) => m.userId)).toContain('u300');
+  });
+
+  it('asks again after the last page of a list loaded to its end when members joined since', () => {
+    st().upsertConversation(detail({ memberCount: 420 }));
+    st().appendMembers('c1', range(200, 400), 'p1', 'p2');
+    st().appendMembers('c1', range(400, 420), 'p2');
+    expect(st().membersNext.c1).toBeUndefined();
+    // Nobody new: all are loaded still.
+    st().upsertConversation(detail({ memberCount: 420 }));
+    expect(st().members.c1).toHaveLength(420);
+    expect(st().membersNext.c1).toBeUndefined();
+    // u420 joined (past the first page, so not in the detail): the last page is asked again.
+    st().upsertConversation(detail({ memberCount: 421 }));
+    expect(st().members.c1).toHaveLength(420);
+    expect(st().membersNext.c1).toBe('p2');
+    st().appendMembers('c1', range(400, 421), 'p2');
+    expect(st().members.c1.map((m) => m.userId)).toEqual(range(0, 421).map((m) => m.userId));
     expect(st().membersNext.c1).toBeUndefined();
   });
 });

@@ -14,14 +14,16 @@
 //   types.ts          the state, actions and transport types
 //   timeline.ts       message/timeline reducers for sequenced events
 //   conversations.ts  conversation-list state (merging snapshots, unread)
+//   members.ts        member lists (a detail merged into the pages loaded, membership notices)
 //   pending.ts        pending-send reconciliation (send, retry, ack, fail), attachments included
 //   events.ts         edits, deletes and reactions made here (applied on their ack)
 //   presence.ts       who is online (REST snapshots and live events, newest wins)
 //   selectors.ts      derived views for the UI
 import { createStore } from 'zustand/vanilla';
-import { applySynced, newId as makeId, trackSeq, type Member, type Message, type User } from '../lib/client';
+import { applySynced, newId as makeId, trackSeq, type Message, type User } from '../lib/client';
 import { mergeMeta, readLocally, unreadAfter } from './conversations';
 import { eventActions } from './events';
+import { appendPage, applyMemberNotices, mergeFirstPage, withoutMember } from './members';
 import { sendActions } from './pending';
 import { mergePresence } from './presence';
 import { insertMessages } from './timeline';
@@ -53,6 +55,7 @@ function emptyData(me: User | null = null): ChatData {
     conversations: {},
     members: {},
     membersNext: {},
+    membersTail: {},
     messages: {},
     seqs: {},
     pending: {},
@@ -128,11 +131,8 @@ export function createChatStore(opts: StoreOptions = {}): ChatStore {
             users,
           };
           if (c.members) {
-            // The first page again: what was appended after it goes, and the cursor starts over with it.
             for (const m of c.members) users[m.userId] = { id: m.userId, username: m.username, displayName: m.displayName };
-            out.members = { ...s.members, [c.id]: c.members };
-            const { [c.id]: _old, ...membersNext } = s.membersNext;
-            out.membersNext = c.membersNext ? { ...membersNext, [c.id]: c.membersNext } : membersNext;
+            Object.assign(out, mergeFirstPage(s, c.id, c.members, c));
           }
           if (!s.cursors[c.id]) out.cursors = { ...s.cursors, [c.id]: { seq: cursorSeq ?? c.lastSeq, ahead: [] } };
           return out;
@@ -140,23 +140,18 @@ export function createChatStore(opts: StoreOptions = {}): ChatStore {
 
       appendMembers: (conversationId, list, after, next) =>
         set((s) => {
-          const have = s.members[conversationId];
-          if (!have || s.membersNext[conversationId] !== after) return {};
-          const seen = new Set(have.map((m) => m.userId));
-          const added: Member[] = [];
+          const lists = appendPage(s, conversationId, list, after, next);
+          if (!lists) return {};
           const users = { ...s.users };
-          for (const m of list) {
-            if (seen.has(m.userId)) continue;
-            seen.add(m.userId);
-            added.push(m);
-            users[m.userId] = { id: m.userId, username: m.username, displayName: m.displayName };
-          }
-          const { [conversationId]: _done, ...membersNext } = s.membersNext;
-          return {
-            users,
-            members: { ...s.members, [conversationId]: added.length ? [...have, ...added] : have },
-            membersNext: next ? { ...membersNext, [conversationId]: next } : membersNext,
-          };
+          for (const m of list) users[m.userId] = { id: m.userId, username: m.username, displayName: m.displayName };
+          return { users, ...lists };
+        }),
+
+      dropMember: (conversationId, userId) =>
+        set((s) => {
+          const have = s.members[conversationId];
+          const left = have && withoutMember(have, userId);
+          return left !== have ? { members: { ...s.members, [conversationId]: left } } : {};
         }),
 
       addUsers: (list) => {
@@ -174,6 +169,7 @@ export function createChatStore(opts: StoreOptions = {}): ChatStore {
             conversations: omit(s.conversations),
             members: omit(s.members),
             membersNext: omit(s.membersNext),
+            membersTail: omit(s.membersTail),
             messages: omit(s.messages),
             seqs: omit(s.seqs),
             cursors: omit(s.cursors),
@@ -212,10 +208,19 @@ export function createChatStore(opts: StoreOptions = {}): ChatStore {
           }
           let view: ChatState = s;
           let cursors = s.cursors;
+          let members = s.members;
           for (const [id, list] of byConv) {
             view = { ...view, ...insertMessages(view, id, list) };
             let c = cursors[id];
             if (!c) continue;
+            // Membership notices new to the stream (not repeats) update the members loaded.
+            const had = members[id];
+            if (had) {
+              const c0 = c;
+              const fresh = list.filter((m) => m.seq > c0.seq && !c0.ahead.includes(m.seq));
+              const now = applyMemberNotices(had, fresh.sort((a, b) => a.seq - b.seq));
+              if (now !== had) members = { ...members, [id]: now };
+            }
             for (const m of list) c = trackSeq(c, m.seq).cursor;
             if (c !== cursors[id]) cursors = { ...cursors, [id]: c };
             // Seqs beyond a hole: ask for what is missing (once while a sync is in flight).
@@ -228,6 +233,7 @@ export function createChatStore(opts: StoreOptions = {}): ChatStore {
             conversations: view.conversations,
             typing: view.typing,
             cursors,
+            members,
           };
         });
         for (const [id, after] of gaps) requestSync(id, after);

@@ -64,10 +64,15 @@ export interface ChatData {
   status: SocketStatus;
   users: Record<string, User>;
   conversations: Record<string, ConversationMeta>;
-  /** conversationId -> the members loaded: the detail's first page, then pages appended in join order */
+  /**
+   * conversationId -> the members loaded, in join order: the detail's first page, then pages appended
+   * (a detail again updates its page and keeps the pages past it: members.ts)
+   */
   members: Record<string, Member[]>;
   /** conversationId -> the cursor of the next page of members (absent when all of them are loaded) */
   membersNext: Record<string, string>;
+  /** conversationId -> the cursor the last appended page was asked after (to ask again for members who join later) */
+  membersTail: Record<string, string>;
   /** conversationId -> seq -> message */
   messages: Record<string, Record<number, Message>>;
   /** conversationId -> ascending seqs of `messages` */
@@ -99,13 +104,16 @@ export interface ChatActions {
   setActive(id: string | null): void;
   /** Replaces the list; conversations in `keep` (learnt of while the list was in flight) stay. */
   setConversationList(list: Conversation[], keep?: Iterable<string>): void;
+  /** A conversation from the server; one with members (a detail, a member-change answer) merges them into those loaded. */
   upsertConversation(c: Conversation, cursorSeq?: number): void;
   removeConversation(id: string): void;
   /**
    * A page of members loaded after the cursor `after`: appended (deduplicated by userId), `next` becomes the
-   * cursor. Dropped when `after` is no longer the conversation's cursor (a detail re-fetch reset the list).
+   * cursor. Dropped when `after` is no longer the conversation's cursor (a detail re-fetch replaced it).
    */
   appendMembers(conversationId: string, members: Member[], after: string, next?: string): void;
+  /** A member removed here: dropped from the members loaded at once (past the first page, no answer shows it). */
+  dropMember(conversationId: string, userId: string): void;
   /** Profiles learnt outside a member list (e.g. members who have left, named in history). */
   addUsers(users: User[]): void;
   /** Messages from REST or a history page. */
