@@ -260,3 +260,60 @@ describe('senders the store does not know', () => {
     expect(st().users.u999.displayName).toBe('User 999');
   });
 });
+
+describe('names in the conversation list', () => {
+  /** Groups other than c1 whose last message is from `senderId`. */
+  const group = (id: string, senderId: string, seq = 3): Conversation => conv(id, { lastSeq: seq, lastReadSeq: seq, lastMessage: msg(id, seq, { senderId }) });
+  const usersCalls = () => srv.calls.filter((c) => c.startsWith('GET /api/users'));
+
+  it('looks up the unknown senders of the previews once, in one request, without fetching any detail', async () => {
+    const list = [conv('c1'), ...Array.from({ length: 30 }, (_, i) => group(`g${i}`, `u${500 + (i % 10)}`)), group('g_mine', ME.id)];
+    await start(range(0, 1_000), { list });
+    expect(usersCalls()).toEqual([`GET /api/users?ids=${range(500, 510).map((m) => m.userId).join(',')}`]);
+    expect(st().users.u503.displayName).toBe('User 503');
+    expect(srv.calls.filter((c) => c.startsWith('GET /api/conversations/'))).toEqual([]);
+
+    // The list again (a reconnect): the names are known, nothing is asked.
+    await engine.refreshList();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(usersCalls()).toHaveLength(1);
+  });
+
+  it('asks 100 ids at a time, one request at a time, and never an id already being asked', async () => {
+    let release = () => {};
+    const usersHold = new Promise<void>((r) => (release = r));
+    const list = Array.from({ length: 150 }, (_, i) => group(`g${i}`, `u${500 + i}`));
+    await start(range(0, 1_000), { list, usersHold });
+    expect(usersCalls()).toEqual([`GET /api/users?ids=${range(500, 600).map((m) => m.userId).join(',')}`]);
+
+    // While it is in flight: a sender it asks for, one waiting for the next request, and a new one.
+    await live(msg('g0', 4, { senderId: 'u500' }), msg('g1', 4, { senderId: 'u620' }), msg('g2', 4, { senderId: 'u900' }));
+    expect(usersCalls()).toHaveLength(1);
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(usersCalls()).toEqual([
+      `GET /api/users?ids=${range(500, 600).map((m) => m.userId).join(',')}`,
+      `GET /api/users?ids=${[...range(600, 650), member(900)].map((m) => m.userId).join(',')}`,
+    ]);
+    expect(st().users.u649.displayName).toBe('User 649');
+    expect(st().users.u900.displayName).toBe('User 900');
+  });
+
+  it('names the sender of a new message in a conversation not opened', async () => {
+    await start(range(0, 1_000), { list: [conv('c1'), group('g1', ME.id)] });
+    await live(msg('g1', 4, { senderId: 'u777' }));
+    expect(usersCalls()).toEqual(['GET /api/users?ids=u777']);
+    expect(st().users.u777.displayName).toBe('User 777');
+    expect(srv.calls.filter((c) => c.startsWith('GET /api/conversations/'))).toEqual([]);
+  });
+
+  it('names the sender of the preview of a conversation I am added to', async () => {
+    await start(range(0, 1_000));
+    srv.list = [conv('c1', { lastSeq: 9, lastMessage: msg('c1', 9, { senderId: 'u800' }) })];
+    st().removeConversation('c1');
+    ws.push({ type: 'membership', conversationId: 'c1', joined: true, lastSeq: 9 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(st().conversations.c1).toBeDefined();
+    expect(usersCalls()).toEqual(['GET /api/users?ids=u800']);
+  });
+});

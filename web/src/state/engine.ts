@@ -25,6 +25,8 @@ export const PAGE_SIZE = 50;
 export const MEMBERS_PAGE_SIZE = 200;
 /** GET /api/presence takes at most this many ids. */
 const PRESENCE_BATCH = 50;
+/** GET /api/users takes at most this many ids. */
+const USERS_BATCH = 100;
 /** How long "typing" shows without a renewal (docs/protocol.md: about 5 s). */
 export const TYPING_SHOWN_MS = 5_000;
 
@@ -53,6 +55,10 @@ export class ChatEngine {
   private readonly fetchingMembers = new Map<string, Promise<void>>();
   /** User ids asked of GET /api/users (or being asked), so each is asked once. */
   private readonly askedUsers = new Set<string>();
+  /** User ids waiting for the next GET /api/users (lookUpUsers). */
+  private readonly wantedUsers: string[] = [];
+  /** The lookups under way (one request at a time), until none is waiting. */
+  private usersLookup: Promise<void> | null = null;
   private readTimer: ReturnType<typeof setTimeout> | null = null;
   private readInFlight = false;
   private readonly cleanups: (() => void)[] = [];
@@ -166,6 +172,7 @@ export class ChatEngine {
     this.learnt.clear();
     const list = await this.api.conversations();
     this.store.getState().setConversationList(list, this.learnt);
+    void this.namePreviews(list.map((c) => c.id));
   }
 
   // --- screens
@@ -415,10 +422,9 @@ export class ChatEngine {
       if (!s.conversations[id]) unknown.add(id);
       // Membership changed: reload the member list (names, roles, count).
       else if (MEMBERSHIP_KINDS.has(m.kind) && s.members[id]) unknown.add(id);
-      // A sender with no name, where the names are wanted (members loaded, or the detail about to be). In a
-      // big room they may be past the detail's first page of members: ask GET /api/users, not the detail.
-      const nameless = !s.users[m.senderId] && (!!s.members[id] || !s.conversations[id]);
-      if (!isNotice(m) && !nameless) continue;
+      // A sender with no name (the timeline and the list's preview show it). In a big room they may be past
+      // the detail's first page of members: ask GET /api/users, not the detail.
+      if (!isNotice(m) && s.users[m.senderId]) continue;
       const list = naming.get(id);
       if (list) list.push(m);
       else naming.set(id, [m]);
@@ -431,26 +437,59 @@ export class ChatEngine {
   /**
    * Fetches the profiles of the people messages name that are not known yet
    * (once the conversation's detail is in), such as members who have left or,
-   * in a big room, members past the detail's first page. Each id is asked once
-   * (ids not found are not asked again); a failed request is retried with the
-   * next messages that name them.
+   * in a big room, members past the detail's first page.
    */
   private async resolveUsers(conversationId: string, msgs: Message[]): Promise<void> {
     await this.fetching.get(conversationId);
+    await this.lookUpUsers(msgs.flatMap((m) => (m.subjectId ? [m.senderId, m.subjectId] : [m.senderId])));
+  }
+
+  /**
+   * Names the last senders of group previews in the conversation list (a conversation not opened has no
+   * members loaded, and a big room's detail may not hold its last sender either).
+   */
+  private namePreviews(conversationIds: string[]): Promise<void> {
+    const s = this.store.getState();
+    const senders = conversationIds.flatMap((id) => {
+      const c = s.conversations[id];
+      return c?.kind === 'group' && c.lastMessage ? [c.lastMessage.senderId] : [];
+    });
+    return this.lookUpUsers(senders);
+  }
+
+  /**
+   * Asks GET /api/users for the profiles of the ids the store does not know, batched: ids wanted in the
+   * same turn go in one request (up to USERS_BATCH), one request at a time, and ids wanted while one is
+   * in flight wait for the next. Each id is asked once (ids not found are not asked again); the ids of a
+   * failed request may be asked again by a later lookup. Resolves when no id is waiting.
+   */
+  private lookUpUsers(ids: Iterable<string>): Promise<void> {
     const known = this.store.getState().users;
-    const ids = new Set<string>();
-    for (const m of msgs) {
-      for (const id of [m.senderId, m.subjectId]) if (id && !known[id] && !this.askedUsers.has(id)) ids.add(id);
+    for (const id of ids) {
+      if (!id || known[id] || this.askedUsers.has(id)) continue;
+      this.askedUsers.add(id);
+      this.wantedUsers.push(id);
     }
-    const list = [...ids];
-    for (let i = 0; i < list.length; i += 100) {
-      const chunk = list.slice(i, i + 100);
-      for (const id of chunk) this.askedUsers.add(id);
-      try {
-        this.store.getState().addUsers(await this.api.users(chunk));
-      } catch {
-        for (const id of chunk) this.askedUsers.delete(id); // asked again with a later page
+    if (!this.usersLookup && this.wantedUsers.length) this.usersLookup = this.runUserLookups();
+    return this.usersLookup ?? Promise.resolve();
+  }
+
+  /** Sends the waiting ids, USERS_BATCH a request, until none is left (started by lookUpUsers only). */
+  private async runUserLookups(): Promise<void> {
+    try {
+      await Promise.resolve(); // ids wanted later in this turn join the first request
+      while (this.wantedUsers.length && !this.stopped) {
+        const known = this.store.getState().users; // some may have come with a detail meanwhile
+        const chunk = this.wantedUsers.splice(0, USERS_BATCH).filter((id) => !known[id]);
+        if (!chunk.length) continue;
+        try {
+          this.store.getState().addUsers(await this.api.users(chunk));
+        } catch {
+          for (const id of chunk) this.askedUsers.delete(id);
+        }
       }
+    } finally {
+      this.usersLookup = null; // in the same step as the check above: no id is left waiting
     }
   }
 
@@ -491,6 +530,7 @@ export class ChatEngine {
         const known = this.store.getState().conversations[c.id];
         this.store.getState().upsertConversation(c, cursorSeq);
         if (!known && c.peer) void this.loadPresence([c.peer.id]); // a DM new to the list
+        void this.namePreviews([c.id]);
       })
       .catch((e) => {
         if (e instanceof ChatError && (e.code === 'forbidden' || e.code === 'not_found')) {
