@@ -139,7 +139,9 @@ func TestReaders(t *testing.T) {
 				c.until(func(f frame) bool { return f.Type == "ready" }, "ready")
 			}
 			grown := settle() - before
-			if mode.goroutines && grown < n {
+			// Other goroutines of the process come and go meanwhile (HTTP
+			// keep-alives, timers), so both bounds leave a fifth of slack.
+			if mode.goroutines && grown < n-n/5 {
 				t.Fatalf("%d idle connections added %d goroutines; goroutine mode keeps one each", n, grown)
 			}
 			if !mode.goroutines && grown > n/5 {
