@@ -512,3 +512,59 @@ func testSlowConsumer(t *testing.T, writers int) {
 		t.Fatalf("slow consumer received all %d frames: it was never dropped", read)
 	}
 }
+
+// TestBlockedWriteLeavesNoDeadline: a client that pauses reading while a
+// burst fills its socket makes the server finish that write blocking, under
+// a write deadline; once the client reads again, the connection keeps
+// working past the deadline (a deadline left set would fail the next
+// non-blocking pool write with a timeout and drop the client).
+func TestBlockedWriteLeavesNoDeadline(t *testing.T) {
+	const writeTimeout = 3 * time.Second
+	s := sqliteStack(t, func(c *gateway.Config) {
+		c.SendQueue, c.WriteTimeout, c.FrameRate, c.FrameBurst = 100000, writeTimeout, 10000, 10000
+		unlimitedSends(c)
+	})
+	alice, bob := s.register("alice"), s.register("bob")
+	conv := s.createGroup(alice, "room", bob)
+	a := s.connect(alice)
+	small := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return errors.Join(err, serr)
+	}}
+	dialer := websocket.Dialer{NetDialContext: small.DialContext}
+	ws, _, err := dialer.Dial("ws"+strings.TrimPrefix(s.URL, "http")+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if err := ws.WriteJSON(map[string]string{"type": "auth", "token": bob.Token}); err != nil {
+		t.Fatal(err)
+	}
+	// bob reads nothing while ~7 MB are sent to him: more than the socket buffers hold.
+	body := strings.Repeat("x", 7000)
+	const n = 1000
+	for i := range n {
+		a.writeJSON(map[string]any{"type": "send", "id": fmt.Sprint(i), "conversationId": conv, "clientMsgId": fmt.Sprint("m", i), "body": body})
+	}
+	a.waitFor(func(f frame) bool { return f.Type == "ack" && f.Seq == n }, "last ack")
+	readUntil := func(seq int64) {
+		t.Helper()
+		_ = ws.SetReadDeadline(time.Now().Add(20 * time.Second))
+		for {
+			_, raw, err := ws.ReadMessage()
+			if err != nil {
+				t.Fatalf("bob's connection failed before message %d: %v", seq, err)
+			}
+			var f frame
+			if jsonUnmarshal(raw, &f) == nil && f.Type == "message" && f.Seq == seq {
+				return
+			}
+		}
+	}
+	readUntil(n)
+	time.Sleep(writeTimeout + time.Second) // past the deadline of the blocked write
+	a.writeJSON(map[string]any{"type": "send", "id": "late", "conversationId": conv, "clientMsgId": "late", "body": "still there?"})
+	readUntil(n + 1)
+}
+

@@ -311,7 +311,9 @@ func (c *wsConn) encodeBatch(batch []any) (bp *[]byte, buf []byte) {
 	return bp, buf
 }
 
-// writeBlocking writes buf, waiting for the socket up to WriteTimeout.
+// writeBlocking writes buf, waiting for the socket up to WriteTimeout. The
+// deadline is cleared afterwards: the pool writers' non-blocking writes go
+// through the same descriptor, and an expired deadline would fail them.
 func (c *wsConn) writeBlocking(buf []byte) bool {
 	conn := c.ws.NetConn()
 	start := time.Now()
@@ -319,7 +321,10 @@ func (c *wsConn) writeBlocking(buf []byte) bool {
 	c.writing0.Store(start.UnixNano())
 	_, err := conn.Write(buf)
 	c.writing0.Store(0)
-	return err == nil
+	if err != nil {
+		return false
+	}
+	return conn.SetWriteDeadline(time.Time{}) == nil
 }
 
 // putBuffer returns an encoding buffer to the pool unless it grew too big.
