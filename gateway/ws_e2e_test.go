@@ -567,4 +567,3 @@ func TestBlockedWriteLeavesNoDeadline(t *testing.T) {
 	a.writeJSON(map[string]any{"type": "send", "id": "late", "conversationId": conv, "clientMsgId": "late", "body": "still there?"})
 	readUntil(n + 1)
 }
-
