@@ -231,6 +231,20 @@ func TestDecodeBinary(t *testing.T) {
 	if _, err := decodeBinary([]byte{0xff, 0xff, 0xff}); err == nil {
 		t.Fatal("garbage decoded")
 	}
+	// Every field set, as chatd sends them: the fields the tool does not
+	// read are skipped, whatever their wire type.
+	full, _ := proto.Marshal(&wirepb.ServerFrame{Frame: &wirepb.ServerFrame_Message{Message: &wirepb.Message{
+		ConversationId: "c2", Seq: 1 << 40, MessageId: "m", SenderId: "u", ClientMsgId: "k", Body: "b", CreatedAtMs: 1700000000000,
+		Kind: "message", TargetSeq: 3, SubjectId: "s", Deleted: true, EditedAtMs: 5, Attachments: []string{"a1", "a2"}}}})
+	ev, err = decodeBinary(full)
+	if err != nil || ev.Type != "message" || ev.ConversationID != "c2" || ev.Seq != 1<<40 || ev.ClientMsgID != "k" || ev.Body != "b" {
+		t.Fatalf("full message: %+v, %v", ev, err)
+	}
+	for cut := 1; cut < len(full); cut++ { // a frame cut short is an error, never a partial event
+		if ev, err := decodeBinary(full[:cut]); err == nil {
+			t.Fatalf("frame cut at %d of %d decoded: %+v", cut, len(full), ev)
+		}
+	}
 }
 
 // TestFloorScenario: the floor scenario needs no server, reads every frame
