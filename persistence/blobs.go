@@ -57,4 +57,14 @@ type Blobs interface {
 	// user's avatar (abandoned uploads, replaced avatars), and returns how
 	// many it deleted.
 	DeleteUnreferencedBlobs(ctx context.Context, createdBefore time.Time, limit int) (int, error)
+	// DeleteOrphanContent deletes the content that uploads which never
+	// completed left behind (the process died while PutBlob streamed it, or
+	// between the content and the metadata) and last wrote before
+	// olderThan, up to limit uploads, and returns how many it deleted.
+	// An upload in flight has content without metadata too: olderThan must
+	// lie further back than an upload may go without writing. An upload
+	// whose content this deletes fails instead of completing (see the
+	// adapters for how narrow they make that race). It never deletes the
+	// content of a complete blob, referenced or not.
+	DeleteOrphanContent(ctx context.Context, olderThan time.Time, limit int) (int, error)
 }

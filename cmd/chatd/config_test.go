@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -70,7 +71,7 @@ func TestSweepOnce(t *testing.T) {
 	if err := st.AddBlobRefs(t.Context(), "c1", 1, []string{"carried"}); err != nil {
 		t.Fatal(err)
 	}
-	n, err := sweepOnce(t.Context(), st, now.Add(-24*time.Hour))
+	n, err := sweepOnce(t.Context(), st.DeleteUnreferencedBlobs, now.Add(-24*time.Hour))
 	if err != nil || n != sweepBatch+3 {
 		t.Fatalf("sweepOnce deleted %d, %v; want %d", n, err, sweepBatch+3)
 	}
@@ -79,6 +80,70 @@ func TestSweepOnce(t *testing.T) {
 			t.Fatalf("%s: %v, want kept", id, err)
 		}
 	}
+}
+
+// TestSweepUploads: every tick sweeps what died uploads left, with a cut-off
+// orphanAge back, and the unreferenced uploads only when grace is not 0.
+func TestSweepUploads(t *testing.T) {
+	for _, grace := range []time.Duration{0, time.Hour} {
+		t.Run(fmt.Sprint("grace=", grace), func(t *testing.T) {
+			rec := sweepRecorder{unreferenced: make(chan time.Time, 1), orphans: make(chan time.Time, 1)}
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan struct{})
+			start := time.Now()
+			go func() {
+				defer close(done)
+				sweepUploads(ctx, rec, grace, time.Millisecond, slog.New(slog.DiscardHandler))
+			}()
+			var cutoff time.Time
+			select {
+			case cutoff = <-rec.orphans:
+			case <-time.After(10 * time.Second):
+				t.Fatal("no sweep of abandoned uploads")
+			}
+			cancel()
+			<-done
+			if cutoff.Before(start.Add(-orphanAge)) || cutoff.After(time.Now().Add(-orphanAge)) {
+				t.Errorf("orphan cut-off %v, want about %v ago", cutoff, orphanAge)
+			}
+			select {
+			case c := <-rec.unreferenced: // the same tick swept them first
+				if grace == 0 {
+					t.Errorf("unreferenced uploads swept (cut-off %v) with grace 0", c)
+				} else if c.Before(start.Add(-grace)) || c.After(time.Now().Add(-grace)) {
+					t.Errorf("unreferenced cut-off %v, want about %v ago", c, grace)
+				}
+			default:
+				if grace > 0 {
+					t.Error("no sweep of unreferenced uploads")
+				}
+			}
+		})
+	}
+}
+
+// sweepRecorder is the part of a store the sweep uses: it records the
+// first cut-off of each delete and deletes nothing.
+type sweepRecorder struct {
+	persistence.Blobs // nil: the sweep calls only the deletes below
+	unreferenced      chan time.Time
+	orphans           chan time.Time
+}
+
+func (r sweepRecorder) DeleteUnreferencedBlobs(_ context.Context, before time.Time, _ int) (int, error) {
+	select {
+	case r.unreferenced <- before:
+	default:
+	}
+	return 0, nil
+}
+
+func (r sweepRecorder) DeleteOrphanContent(_ context.Context, olderThan time.Time, _ int) (int, error) {
+	select {
+	case r.orphans <- olderThan:
+	default:
+	}
+	return 0, nil
 }
 
 func put(t *testing.T, st persistence.Store, id string, at time.Time) {

@@ -64,9 +64,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	swept := make(chan struct{})
 	go func() {
 		defer close(swept)
-		if cfg.UploadGrace > 0 {
-			sweepUploads(sweepCtx, n.store, cfg.UploadGrace, time.Hour, log)
-		}
+		sweepUploads(sweepCtx, n.store, cfg.UploadGrace, time.Hour, log)
 	}()
 	srv := &http.Server{Handler: n.gateway.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	served := make(chan error, 1)

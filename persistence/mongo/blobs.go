@@ -47,8 +47,11 @@ func (s *Store) bucket() *mongo.GridFSBucket {
 }
 
 // PutBlob implements persistence.Blobs with a GridFS upload stream (the
-// driver buffers one chunk). The caller's ctx bounds the whole upload, not
-// the per-operation timeout: a large file from a slow client takes longer.
+// driver buffers up to 16 MiB and writes the chunks of a smaller file in
+// Close). The caller's ctx bounds the whole upload, not the per-operation
+// timeout: a large file from a slow client takes longer. Before writing the
+// metadata it counts the chunks, in case DeleteOrphanContent took an upload
+// that went silent for too long for abandoned.
 func (s *Store) PutBlob(ctx context.Context, b persistence.Blob, r io.Reader, max int64) (persistence.Blob, error) {
 	op := "put blob " + b.ID
 	up, err := s.bucket().OpenUploadStreamWithID(ctx, b.ID, b.Name)
@@ -69,6 +72,10 @@ func (s *Store) PutBlob(ctx context.Context, b persistence.Blob, r io.Reader, ma
 	if err := up.Close(); err != nil {
 		return persistence.Blob{}, wrap(op, err)
 	}
+	if err := s.checkChunks(ctx, b.ID, n); err != nil {
+		_ = s.do(context.WithoutCancel(ctx), func(ctx context.Context) error { return s.bucket().Delete(ctx, b.ID) })
+		return persistence.Blob{}, wrap(op, err)
+	}
 	b.Size = n
 	d := blobDoc{ID: b.ID, OwnerID: b.OwnerID, Purpose: b.Purpose, ContentType: b.ContentType, Name: b.Name, Size: b.Size, CreatedAt: b.CreatedAt}
 	err = s.do(ctx, func(ctx context.Context) error {
@@ -79,6 +86,27 @@ func (s *Store) PutBlob(ctx context.Context, b persistence.Blob, r io.Reader, ma
 		return persistence.Blob{}, wrap(op+": metadata", err)
 	}
 	return b, nil
+}
+
+// errChunksSwept means an upload's content lost chunks while it was being
+// written: DeleteOrphanContent took the upload for abandoned.
+var errChunksSwept = errors.New("chunks swept as abandoned")
+
+// checkChunks fails with errChunksSwept unless file id, of size bytes, has
+// all its chunks.
+func (s *Store) checkChunks(ctx context.Context, id string, size int64) error {
+	chunk := int64(mongo.DefaultGridFSChunkSize) // the bucket's: s.bucket sets none
+	want := (size + chunk - 1) / chunk
+	var got int64
+	err := s.do(ctx, func(ctx context.Context) error {
+		var err error
+		got, err = s.db.Collection(collBlobChunks).CountDocuments(ctx, bson.D{{Key: fChunkFileID, Value: id}})
+		return err
+	})
+	if err == nil && got != want {
+		err = fmt.Errorf("%w: %d of %d", errChunksSwept, got, want)
+	}
+	return err
 }
 
 // Blob implements persistence.Blobs.

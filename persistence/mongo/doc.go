@@ -15,7 +15,7 @@
 // Only standard single-document operations, ordered insertMany, updateMany
 // and deleteMany are used: no transactions, no change streams; the only
 // aggregation is the one countDocuments runs ($match, $limit, $group) for
-// CountUnread. This keeps the adapter
+// CountUnread and the blob checks. This keeps the adapter
 // usable against a standalone mongod and against FerretDB (see mongotest).
 // Where the port asks for several writes (CreateConversation) the adapter
 // compensates on failure instead of using a transaction.

@@ -21,7 +21,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) persistence.Store { return mongotest.Open(t) })
+	storetest.Run(t, func(t *testing.T) persistence.Store { return mongotest.Open(t) }, mongo.Crash{})
 }
 
 // wantIndexes is what Open must create: collection -> index name -> keys
@@ -296,6 +296,35 @@ func TestUseRefreshTokenAfterCrashedUse(t *testing.T) {
 	err = client.Database(cfg.Database).Collection("refresh_tokens").FindOne(ctx, bson.D{{Key: "hash", Value: "h1"}}).Decode(&stored)
 	if err != nil || !stored.RevokedAt.Equal(usedAt) {
 		t.Fatalf("stored revokedAt = %v, %v; want %v", stored.RevokedAt, err, usedAt)
+	}
+}
+
+// TestCheckChunks: PutBlob's last check before the metadata notices a
+// chunk that a sweep deleted while the upload was silent.
+func TestCheckChunks(t *testing.T) {
+	t.Parallel()
+	cfg := mongotest.Config(t, mongotest.URI(t))
+	s := openStore(t, cfg)
+	ctx := t.Context()
+	size := int64(600 << 10) // three GridFS chunks
+	b := persistence.Blob{ID: "b1", OwnerID: "u1", Purpose: persistence.PurposeAttachment, ContentType: "text/plain", CreatedAt: time.Now()}
+	if _, err := s.PutBlob(ctx, b, strings.NewReader(strings.Repeat("x", int(size))), size); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckChunks(ctx, "b1", size); err != nil {
+		t.Fatalf("CheckChunks of a complete file: %v", err)
+	}
+	client, err := drv.Connect(options.Client().ApplyURI(cfg.URI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	if _, err := client.Database(cfg.Database).Collection("uploads.chunks").DeleteOne(ctx,
+		bson.D{{Key: "files_id", Value: "b1"}, {Key: "n", Value: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckChunks(ctx, "b1", size); !errors.Is(err, mongo.ErrChunksSwept) {
+		t.Fatalf("CheckChunks with a chunk gone = %v, want ErrChunksSwept", err)
 	}
 }
 

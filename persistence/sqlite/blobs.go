@@ -18,22 +18,47 @@ const blobChunkSize = 256 << 10
 
 const blobColumns = `id, owner_id, purpose, content_type, name, size, chunks, created_at`
 
-// PutBlob implements persistence.Blobs: each chunk is its own short write
-// transaction, the metadata row comes last (the blob exists from then on),
-// and a failed or oversized upload deletes what it wrote.
+// errUploadSwept means DeleteOrphanContent took an upload in flight for
+// abandoned (it wrote nothing for longer than the sweep's age) and deleted
+// what it had written.
+var errUploadSwept = errors.New("upload swept as abandoned")
+
+// PutBlob implements persistence.Blobs: the upload registers itself in
+// blob_uploads, writes each chunk in its own short write transaction that
+// also touches that row, and writes the metadata row in the transaction
+// that removes it (the blob exists from then on). A failed or oversized
+// upload deletes what it wrote; one that dies leaves its blob_uploads row
+// for DeleteOrphanContent. A chunk or the metadata finding the row gone
+// (swept) fails the upload, so no blob ever lacks a chunk.
 func (s *Store) PutBlob(ctx context.Context, b persistence.Blob, r io.Reader, max int64) (persistence.Blob, error) {
+	if err := s.startUpload(ctx, b.ID); err != nil {
+		return persistence.Blob{}, fmt.Errorf("put blob %s: %w", b.ID, err)
+	}
 	size, chunks, err := s.putChunks(ctx, b.ID, r, max)
 	if err == nil {
 		b.Size = size
-		_, err = s.w.ExecContext(ctx, `INSERT INTO blobs (`+blobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			b.ID, b.OwnerID, b.Purpose, b.ContentType, b.Name, b.Size, chunks, millis(b.CreatedAt))
-		err = translate(err)
+		err = s.finishUpload(ctx, b, chunks)
 	}
 	if err != nil {
-		_, _ = s.w.ExecContext(context.WithoutCancel(ctx), `DELETE FROM blob_chunks WHERE blob_id = ?`, b.ID)
+		s.dropUpload(context.WithoutCancel(ctx), b.ID)
 		return persistence.Blob{}, fmt.Errorf("put blob %s: %w", b.ID, err)
 	}
 	return b, nil
+}
+
+// startUpload registers the upload of blob id; ErrDuplicate when a blob or
+// an upload of that id exists (whose chunks are not ours to write or drop).
+func (s *Store) startUpload(ctx context.Context, id string) error {
+	res, err := s.w.ExecContext(ctx, `INSERT INTO blob_uploads (blob_id, at)
+		SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE id = ?)`, id, millis(time.Now()), id)
+	if err != nil {
+		return translate(err)
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n == 0 {
+		err = persistence.ErrDuplicate // a blob of that id exists
+	}
+	return err
 }
 
 // putChunks copies r into chunks of blob id; ErrTooLarge past max bytes.
@@ -45,9 +70,8 @@ func (s *Store) putChunks(ctx context.Context, id string, r io.Reader, max int64
 			if size += int64(got); size > max {
 				return size, n, persistence.ErrTooLarge
 			}
-			if _, err := s.w.ExecContext(ctx, `INSERT INTO blob_chunks (blob_id, n, data) VALUES (?, ?, ?)`,
-				id, n, buf[:got]); err != nil {
-				return size, n, translate(err)
+			if err := s.putChunk(ctx, id, n, buf[:got]); err != nil {
+				return size, n, err
 			}
 			n++
 		}
@@ -58,6 +82,58 @@ func (s *Store) putChunks(ctx context.Context, id string, r io.Reader, max int64
 			return size, n, rerr
 		}
 	}
+}
+
+// putChunk writes chunk n of blob id and marks the upload as just written.
+func (s *Store) putChunk(ctx context.Context, id string, n int, data []byte) error {
+	err := s.inTx(ctx, func(tx txExec) error {
+		if err := touchUpload(ctx, tx, `UPDATE blob_uploads SET at = ? WHERE blob_id = ?`, millis(time.Now()), id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO blob_chunks (blob_id, n, data) VALUES (?, ?, ?)`, id, n, data)
+		return err
+	})
+	return translate(err)
+}
+
+// finishUpload writes the metadata of a blob whose chunks are all written.
+func (s *Store) finishUpload(ctx context.Context, b persistence.Blob, chunks int) error {
+	err := s.inTx(ctx, func(tx txExec) error {
+		if err := touchUpload(ctx, tx, `DELETE FROM blob_uploads WHERE blob_id = ?`, b.ID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO blobs (`+blobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			b.ID, b.OwnerID, b.Purpose, b.ContentType, b.Name, b.Size, chunks, millis(b.CreatedAt))
+		return err
+	})
+	return translate(err)
+}
+
+// touchUpload runs query (an update or delete of the upload's blob_uploads
+// row) and fails with errUploadSwept when that row is gone.
+func touchUpload(ctx context.Context, tx txExec, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n == 0 {
+		err = errUploadSwept
+	}
+	return err
+}
+
+// dropUpload deletes what a failed upload of blob id wrote, if the upload
+// is still registered (else it completed, or a sweep deleted it already).
+// Best effort: what it leaves, DeleteOrphanContent deletes later.
+func (s *Store) dropUpload(ctx context.Context, id string) {
+	_ = s.inTx(ctx, func(tx txExec) error {
+		if err := touchUpload(ctx, tx, `DELETE FROM blob_uploads WHERE blob_id = ?`, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM blob_chunks WHERE blob_id = ?`, id)
+		return err
+	})
 }
 
 // Blob implements persistence.Blobs.
@@ -221,6 +297,38 @@ func (s *Store) DeleteUnreferencedBlobs(ctx context.Context, createdBefore time.
 	})
 	if err != nil {
 		return 0, fmt.Errorf("delete unreferenced blobs: %w", translate(err))
+	}
+	return deleted, nil
+}
+
+// DeleteOrphanContent implements persistence.Blobs in one write
+// transaction: the uploads registered in blob_uploads that last wrote a
+// chunk before olderThan, oldest first (blob_uploads_at), lose their chunks
+// and their registration. An upload that comes back later finds its
+// registration gone and fails (see PutBlob). Complete blobs are never
+// registered, and the NOT EXISTS keeps their chunks regardless.
+func (s *Store) DeleteOrphanContent(ctx context.Context, olderThan time.Time, limit int) (int, error) {
+	deleted := 0
+	err := s.inTx(ctx, func(tx txExec) error {
+		var list string
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(json_group_array(blob_id), '[]') FROM
+			(SELECT blob_id FROM blob_uploads WHERE at < ? ORDER BY at LIMIT ?)`, millis(olderThan), limit).Scan(&list); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM blob_chunks WHERE blob_id IN (SELECT value FROM json_each(?))
+			AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.id = blob_chunks.blob_id)`, list); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM blob_uploads WHERE blob_id IN (SELECT value FROM json_each(?))`, list)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		deleted = int(n)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete orphan blob content: %w", translate(err))
 	}
 	return deleted, nil
 }

@@ -25,6 +25,11 @@ import (
 //     idempotent retries and MessageByClientID. Messages stay a rowid table:
 //     bodies can be large, and a WITHOUT ROWID table would spill them into
 //     the key b-tree.
+//   - blob_chunks: PRIMARY KEY(blob_id, n) for reading a blob and for
+//     deleting its content;
+//   - blob_uploads: PRIMARY KEY(blob_id) for an upload's own writes,
+//     blob_uploads_at(at) for DeleteOrphanContent, which so reads only the
+//     uploads in flight or abandoned, never the chunks of complete blobs.
 //
 // Times are unix milliseconds. Tables are STRICT, so a wrong type fails
 // instead of being stored.
@@ -176,6 +181,21 @@ CREATE INDEX avatars_blob ON avatars (blob_id);
 	`ALTER TABLE refresh_tokens ADD COLUMN successor TEXT NOT NULL DEFAULT '';`,
 	// 10: member lists read page by page in join order (MembersPage).
 	`CREATE INDEX members_joined ON members (conversation_id, joined_at, user_id);`,
+	// 11: uploads not yet complete (DeleteOrphanContent): PutBlob registers
+	// one before its first chunk, touches it with every chunk and removes it
+	// in the transaction that writes the blobs row, so a row left behind
+	// means an upload in flight or one that died. Chunks that uploads
+	// before this version left without a blobs row (Open runs no upload,
+	// so those died) are registered as last written at 0: long ago.
+	`
+CREATE TABLE blob_uploads (
+	blob_id TEXT    NOT NULL PRIMARY KEY,
+	at      INTEGER NOT NULL -- when the upload last wrote a chunk
+) STRICT, WITHOUT ROWID;
+CREATE INDEX blob_uploads_at ON blob_uploads (at);
+INSERT INTO blob_uploads (blob_id, at)
+	SELECT DISTINCT blob_id, 0 FROM blob_chunks c WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.id = c.blob_id);
+`,
 }
 
 // migrate brings the schema of db up to date in one immediate transaction,

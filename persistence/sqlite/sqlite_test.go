@@ -38,7 +38,7 @@ func openTemp(tb testing.TB) *sqlite.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) persistence.Store { return openTemp(t) })
+	storetest.Run(t, func(t *testing.T) persistence.Store { return openTemp(t) }, sqlite.Crash{})
 }
 
 func TestConfigValidate(t *testing.T) {

@@ -11,12 +11,14 @@ import (
 	"github.com/actorchat/engine/persistence"
 )
 
-func blobCases() []testCase {
+func blobCases(crash Crash) []testCase {
 	return []testCase{
 		{"Blobs/PutOpenAndLimit", testBlobs},
 		{"Blobs/RefsAndAvatars", testBlobRefs},
 		{"Blobs/AttachmentsRoundTrip", testAttachmentsRoundTrip},
 		{"Blobs/DeleteUnreferenced", testDeleteUnreferencedBlobs},
+		{"Blobs/DeleteOrphanContent", func(t *testing.T, s persistence.Store) { testDeleteOrphanContent(t, s, crash) }},
+		{"Blobs/OrphanSweepDuringUpload", func(t *testing.T, s persistence.Store) { testOrphanSweepDuringUpload(t, s, crash) }},
 	}
 }
 

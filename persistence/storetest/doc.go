@@ -13,7 +13,7 @@
 //				s.Close(ctx)
 //			})
 //			return s
-//		})
+//		}, crash{}) // a storetest.Crash: writes what a PutBlob that died leaves
 //	}
 //
 // The suite checks the contract written in the doc comments of
@@ -21,7 +21,8 @@
 // memberships, (conversation, seq), (conversation, sender, clientMsgId)),
 // ordered-prefix semantics of AppendMessages, refresh-token single use,
 // pagination, forward-only read markers, concurrent appenders racing for the
-// same seq, and round-trips of times (millisecond precision) and bodies.
+// same seq, round-trips of times (millisecond precision) and bodies, and the
+// sweep of what uploads that died left (through the adapter's Crash).
 //
 // Every case calls t.Parallel and gets its own store, so cases never share
 // data and may run in any order. The suite never relies on one case's writes
@@ -31,5 +32,6 @@
 //
 // The package has no package-level state. Its only goroutines are the racers
 // of the concurrency cases (token reuse, appenders fighting for the next
-// seq), started and awaited inside those cases.
+// seq) and the upload that a sweep meets in flight, started and awaited
+// inside those cases.
 package storetest

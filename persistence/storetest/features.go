@@ -1,8 +1,8 @@
 package storetest
 
 // featureCases returns the cases of the feature parts of the port
-// (persistence.Features), one list per part.
-func featureCases() []testCase {
+// (persistence.Features), one list per part; crash serves the blob cases.
+func featureCases(crash Crash) []testCase {
 	var all []testCase
 	for _, area := range [][]testCase{
 		unreadCases(),
@@ -11,7 +11,7 @@ func featureCases() []testCase {
 		reactionCases(),
 		titleCases(),
 		notificationCases(),
-		blobCases(),
+		blobCases(crash),
 	} {
 		all = append(all, area...)
 	}

@@ -12,11 +12,12 @@ import (
 // cleanup (close, drop the database) with t.Cleanup.
 type Factory func(t *testing.T) persistence.Store
 
-// Run runs the whole conformance suite against the adapter made by open.
-// Every case runs in parallel with the others, on its own store from open.
-func Run(t *testing.T, open Factory) {
+// Run runs the whole conformance suite against the adapter made by open,
+// whose uploads crash simulates. Every case runs in parallel with the
+// others, on its own store from open.
+func Run(t *testing.T, open Factory, crash Crash) {
 	t.Helper()
-	for _, tc := range cases() {
+	for _, tc := range cases(crash) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tc.run(t, open(t))
@@ -31,7 +32,7 @@ type testCase struct {
 }
 
 // cases returns the whole suite, one list per area of the contract.
-func cases() []testCase {
+func cases(crash Crash) []testCase {
 	var all []testCase
 	for _, area := range [][]testCase{
 		userCases(),
@@ -42,7 +43,7 @@ func cases() []testCase {
 		messageQueryCases(),
 		roundTripCases(),
 		fencingCases(),
-		featureCases(),
+		featureCases(crash),
 	} {
 		all = append(all, area...)
 	}
