@@ -469,23 +469,8 @@ func testSlowConsumer(t *testing.T, writers int) {
 	alice, bob, carol := s.register("alice"), s.register("bob"), s.register("carol")
 	conv := s.createGroup(alice, "room", bob, carol)
 	a, c := s.connect(alice), s.connect(carol)
-	// bob authenticates, then never reads again. His socket's receive buffer
-	// is small, so the server's writes to him stall once its own send buffer
-	// is full (loopback buffers alone can otherwise take ~10 MB).
-	small := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-		return errors.Join(err, serr)
-	}}
-	dialer := websocket.Dialer{NetDialContext: small.DialContext}
-	ws, _, err := dialer.Dial("ws"+strings.TrimPrefix(s.URL, "http")+"/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	if err := ws.WriteJSON(map[string]string{"type": "auth", "token": bob.Token}); err != nil {
-		t.Fatal(err)
-	}
+	// bob authenticates, then never reads again.
+	ws := dialSmallReceiveBuffer(t, s, bob)
 	body := strings.Repeat("x", 7000)
 	const n = 1500 // ~10 MB to bob: more than his small receive buffer and the server's send buffer hold
 	for i := 0; i < n; i++ {
@@ -527,20 +512,7 @@ func TestBlockedWriteLeavesNoDeadline(t *testing.T) {
 	alice, bob := s.register("alice"), s.register("bob")
 	conv := s.createGroup(alice, "room", bob)
 	a := s.connect(alice)
-	small := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-		return errors.Join(err, serr)
-	}}
-	dialer := websocket.Dialer{NetDialContext: small.DialContext}
-	ws, _, err := dialer.Dial("ws"+strings.TrimPrefix(s.URL, "http")+"/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	if err := ws.WriteJSON(map[string]string{"type": "auth", "token": bob.Token}); err != nil {
-		t.Fatal(err)
-	}
+	ws := dialSmallReceiveBuffer(t, s, bob)
 	// bob reads nothing while ~7 MB are sent to him: more than the socket buffers hold.
 	body := strings.Repeat("x", 7000)
 	const n = 1000
@@ -566,4 +538,27 @@ func TestBlockedWriteLeavesNoDeadline(t *testing.T) {
 	time.Sleep(writeTimeout + time.Second) // past the deadline of the blocked write
 	a.writeJSON(map[string]any{"type": "send", "id": "late", "conversationId": conv, "clientMsgId": "late", "body": "still there?"})
 	readUntil(n + 1)
+}
+
+// dialSmallReceiveBuffer opens u's raw WebSocket with a 4 KB socket receive
+// buffer and authenticates it: once the client stops reading, the server's
+// writes to it stall as soon as its own send buffer is full (loopback
+// buffers alone can otherwise take ~10 MB).
+func dialSmallReceiveBuffer(t *testing.T, s *stack, u user) *websocket.Conn {
+	t.Helper()
+	small := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return errors.Join(err, serr)
+	}}
+	dialer := websocket.Dialer{NetDialContext: small.DialContext}
+	ws, _, err := dialer.Dial("ws"+strings.TrimPrefix(s.URL, "http")+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	if err := ws.WriteJSON(map[string]string{"type": "auth", "token": u.Token}); err != nil {
+		t.Fatal(err)
+	}
+	return ws
 }

@@ -277,17 +277,30 @@ const unreferencedBlobsSQL = `SELECT id FROM blobs b WHERE created_at < ?
 // transaction, so a reference added meanwhile either comes first (and the
 // blob stays) or finds the blob gone.
 func (s *Store) DeleteUnreferencedBlobs(ctx context.Context, createdBefore time.Time, limit int) (int, error) {
+	n, err := s.deletePicked(ctx, `SELECT coalesce(json_group_array(id), '[]') FROM (`+unreferencedBlobsSQL+`)`,
+		[]any{millis(createdBefore), limit},
+		`DELETE FROM blob_chunks WHERE blob_id IN (SELECT value FROM json_each(?))`,
+		`DELETE FROM blobs WHERE id IN (SELECT value FROM json_each(?))`)
+	if err != nil {
+		return 0, fmt.Errorf("delete unreferenced blobs: %w", err)
+	}
+	return n, nil
+}
+
+// deletePicked runs, in one write transaction, pick (a query answering a
+// JSON array of blob ids) and then delChunks and delRows, each bound to that
+// array; it returns how many rows delRows deleted.
+func (s *Store) deletePicked(ctx context.Context, pick string, pickArgs []any, delChunks, delRows string) (int, error) {
 	deleted := 0
 	err := s.inTx(ctx, func(tx txExec) error {
 		var list string
-		if err := tx.QueryRowContext(ctx, `SELECT coalesce(json_group_array(id), '[]') FROM (`+unreferencedBlobsSQL+`)`,
-			millis(createdBefore), limit).Scan(&list); err != nil {
+		if err := tx.QueryRowContext(ctx, pick, pickArgs...).Scan(&list); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM blob_chunks WHERE blob_id IN (SELECT value FROM json_each(?))`, list); err != nil {
+		if _, err := tx.ExecContext(ctx, delChunks, list); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE id IN (SELECT value FROM json_each(?))`, list)
+		res, err := tx.ExecContext(ctx, delRows, list)
 		if err != nil {
 			return err
 		}
@@ -295,10 +308,7 @@ func (s *Store) DeleteUnreferencedBlobs(ctx context.Context, createdBefore time.
 		deleted = int(n)
 		return err
 	})
-	if err != nil {
-		return 0, fmt.Errorf("delete unreferenced blobs: %w", translate(err))
-	}
-	return deleted, nil
+	return deleted, translate(err)
 }
 
 // DeleteOrphanContent implements persistence.Blobs in one write
@@ -308,27 +318,13 @@ func (s *Store) DeleteUnreferencedBlobs(ctx context.Context, createdBefore time.
 // registration gone and fails (see PutBlob). Complete blobs are never
 // registered, and the NOT EXISTS keeps their chunks regardless.
 func (s *Store) DeleteOrphanContent(ctx context.Context, olderThan time.Time, limit int) (int, error) {
-	deleted := 0
-	err := s.inTx(ctx, func(tx txExec) error {
-		var list string
-		if err := tx.QueryRowContext(ctx, `SELECT coalesce(json_group_array(blob_id), '[]') FROM
-			(SELECT blob_id FROM blob_uploads WHERE at < ? ORDER BY at LIMIT ?)`, millis(olderThan), limit).Scan(&list); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM blob_chunks WHERE blob_id IN (SELECT value FROM json_each(?))
-			AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.id = blob_chunks.blob_id)`, list); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM blob_uploads WHERE blob_id IN (SELECT value FROM json_each(?))`, list)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		deleted = int(n)
-		return err
-	})
+	n, err := s.deletePicked(ctx, `SELECT coalesce(json_group_array(blob_id), '[]') FROM
+		(SELECT blob_id FROM blob_uploads WHERE at < ? ORDER BY at LIMIT ?)`, []any{millis(olderThan), limit},
+		`DELETE FROM blob_chunks WHERE blob_id IN (SELECT value FROM json_each(?))
+			AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.id = blob_chunks.blob_id)`,
+		`DELETE FROM blob_uploads WHERE blob_id IN (SELECT value FROM json_each(?))`)
 	if err != nil {
-		return 0, fmt.Errorf("delete orphan blob content: %w", translate(err))
+		return 0, fmt.Errorf("delete orphan blob content: %w", err)
 	}
-	return deleted, nil
+	return n, nil
 }
