@@ -48,9 +48,9 @@ type Config struct {
 	// PresenceRenew is how often hubs renew their reports. Default a third
 	// of PresenceLease.
 	PresenceRenew time.Duration
-	// PresenceMaxMembers: a user's presence changes are pushed to the
-	// members of the conversations they share that have at most this many
-	// members (every DM, small groups). Pushing them in big rooms costs
+	// PresenceMaxMembers: a user's presence and profile (avatar) changes
+	// are pushed to the members of the conversations they share that have
+	// at most this many members (every DM, small groups). Pushing them in big rooms costs
 	// O(members) per change and O(members²) when a room reconnects at once;
 	// clients ask GET /api/presence for the members they show. Default 100.
 	PresenceMaxMembers int

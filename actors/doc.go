@@ -9,7 +9,8 @@
 //     wire frame encoded once per message per node.
 //   - user.go: the user grain (cluster kind "user"), one activation per user.
 //     It derives presence from the hubs' leased reports of the user's
-//     sessions per node (hub_presence.go) and announces changes.
+//     sessions per node (hub_presence.go) and announces changes; it also
+//     announces the user's new avatars (user_profile.go).
 //   - session.go: one per WebSocket. It tracks, per conversation, the highest
 //     seq delivered on its connection, drops duplicates, repairs gaps from the
 //     store, serves sync, and forwards sends to grains.

@@ -38,6 +38,16 @@ type PresenceEvent struct {
 
 func (*PresenceEvent) outbound() {}
 
+// ProfileEvent tells a session that a user it shares a conversation with
+// (or its own user) set a new avatar, identified by AvatarVersion. The hub
+// shares one value among its receivers; treat it as read-only.
+type ProfileEvent struct {
+	UserID        string
+	AvatarVersion string
+}
+
+func (*ProfileEvent) outbound() {}
+
 // NotificationEvent is one entry of the user's notification stream, live
 // or replayed. The hub shares one value among the user's sessions.
 type NotificationEvent struct{ N *Notification }

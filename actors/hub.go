@@ -82,6 +82,8 @@ func (h *hub) Receive(ctx actor.Context) {
 		h.onTyping(msg)
 	case *PresenceChanged:
 		h.onPresence(ctx, msg)
+	case *ProfileChanged:
+		h.onProfile(ctx, msg)
 	case *NotificationPosted:
 		ev := &NotificationEvent{N: msg.Notification}
 		for _, s := range h.byUser[msg.UserId] {

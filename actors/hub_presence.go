@@ -12,7 +12,7 @@ import (
 // changes to the local sessions that share a conversation with the user;
 // and when a node leaves the cluster it probes the users it last heard were
 // online, so that a user grain lost with that node is re-activated and
-// re-announces.
+// re-announces. Profile changes (a new avatar) travel the same way.
 
 // hubPresence is the hub's presence state. Owned by the hub actor.
 type hubPresence struct {
@@ -134,6 +134,27 @@ func (h *hub) onPresence(ctx actor.Context, p *PresenceChanged) {
 		h.presence.knownOnline[p.UserId] = struct{}{}
 	} else if !p.Online {
 		delete(h.presence.knownOnline, p.UserId)
+	}
+}
+
+// onProfile hands a profile change to every local session that follows one
+// of the user's (small) conversations and to every session of the user,
+// once each.
+func (h *hub) onProfile(ctx actor.Context, p *ProfileChanged) {
+	ev := &ProfileEvent{UserID: p.UserId, AvatarVersion: p.AvatarVersion}
+	told := map[string]bool{}
+	for id, s := range h.byUser[p.UserId] {
+		told[id] = true
+		ctx.Send(s, ev)
+	}
+	for _, conv := range p.ConversationIds {
+		for id, s := range h.byConv[conv] {
+			if told[id] || h.sessions[id] == nil {
+				continue
+			}
+			told[id] = true
+			ctx.Send(s, ev)
+		}
 	}
 }
 

@@ -1770,6 +1770,154 @@ func (x *NotificationPosted) GetNotification() *Notification {
 	return nil
 }
 
+// AvatarChanged tells a user grain that the user set a new avatar, whose
+// version (the avatar upload's id) is avatar_version. The grain answers
+// AvatarChangedResult at once and announces ProfileChanged.
+type AvatarChanged struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AvatarVersion string                 `protobuf:"bytes,1,opt,name=avatar_version,json=avatarVersion,proto3" json:"avatar_version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AvatarChanged) Reset() {
+	*x = AvatarChanged{}
+	mi := &file_actors_messages_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AvatarChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AvatarChanged) ProtoMessage() {}
+
+func (x *AvatarChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AvatarChanged.ProtoReflect.Descriptor instead.
+func (*AvatarChanged) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *AvatarChanged) GetAvatarVersion() string {
+	if x != nil {
+		return x.AvatarVersion
+	}
+	return ""
+}
+
+// AvatarChangedResult answers AvatarChanged: the announcement is under way.
+type AvatarChangedResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AvatarChangedResult) Reset() {
+	*x = AvatarChangedResult{}
+	mi := &file_actors_messages_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AvatarChangedResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AvatarChangedResult) ProtoMessage() {}
+
+func (x *AvatarChangedResult) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AvatarChangedResult.ProtoReflect.Descriptor instead.
+func (*AvatarChangedResult) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{28}
+}
+
+// ProfileChanged is broadcast by a user grain to every node's hub: the
+// user's avatar is now avatar_version. Hubs tell the local sessions that
+// follow any of conversation_ids (the user's conversations of at most
+// PresenceMaxMembers members) and every session of the user.
+type ProfileChanged struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	UserId          string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	AvatarVersion   string                 `protobuf:"bytes,2,opt,name=avatar_version,json=avatarVersion,proto3" json:"avatar_version,omitempty"`
+	ConversationIds []string               `protobuf:"bytes,3,rep,name=conversation_ids,json=conversationIds,proto3" json:"conversation_ids,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ProfileChanged) Reset() {
+	*x = ProfileChanged{}
+	mi := &file_actors_messages_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProfileChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProfileChanged) ProtoMessage() {}
+
+func (x *ProfileChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProfileChanged.ProtoReflect.Descriptor instead.
+func (*ProfileChanged) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ProfileChanged) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *ProfileChanged) GetAvatarVersion() string {
+	if x != nil {
+		return x.AvatarVersion
+	}
+	return ""
+}
+
+func (x *ProfileChanged) GetConversationIds() []string {
+	if x != nil {
+		return x.ConversationIds
+	}
+	return nil
+}
+
 var File_actors_messages_proto protoreflect.FileDescriptor
 
 const file_actors_messages_proto_rawDesc = "" +
@@ -1906,7 +2054,14 @@ const file_actors_messages_proto_rawDesc = "" +
 	"\rcreated_at_ms\x18\a \x01(\x03R\vcreatedAtMs\"l\n" +
 	"\x12NotificationPosted\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12=\n" +
-	"\fnotification\x18\x02 \x01(\v2\x19.chat.actors.NotificationR\fnotificationB$Z\"github.com/actorchat/engine/actorsb\x06proto3"
+	"\fnotification\x18\x02 \x01(\v2\x19.chat.actors.NotificationR\fnotification\"6\n" +
+	"\rAvatarChanged\x12%\n" +
+	"\x0eavatar_version\x18\x01 \x01(\tR\ravatarVersion\"\x15\n" +
+	"\x13AvatarChangedResult\"{\n" +
+	"\x0eProfileChanged\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12%\n" +
+	"\x0eavatar_version\x18\x02 \x01(\tR\ravatarVersion\x12)\n" +
+	"\x10conversation_ids\x18\x03 \x03(\tR\x0fconversationIdsB$Z\"github.com/actorchat/engine/actorsb\x06proto3"
 
 var (
 	file_actors_messages_proto_rawDescOnce sync.Once
@@ -1920,35 +2075,38 @@ func file_actors_messages_proto_rawDescGZIP() []byte {
 	return file_actors_messages_proto_rawDescData
 }
 
-var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_actors_messages_proto_goTypes = []any{
-	(*ChatMessage)(nil),        // 0: chat.actors.ChatMessage
-	(*Reaction)(nil),           // 1: chat.actors.Reaction
-	(*PostMessage)(nil),        // 2: chat.actors.PostMessage
-	(*PostMessageResult)(nil),  // 3: chat.actors.PostMessageResult
-	(*MemberSpec)(nil),         // 4: chat.actors.MemberSpec
-	(*CreateConversation)(nil), // 5: chat.actors.CreateConversation
-	(*AddMember)(nil),          // 6: chat.actors.AddMember
-	(*RemoveMember)(nil),       // 7: chat.actors.RemoveMember
-	(*AdminResult)(nil),        // 8: chat.actors.AdminResult
-	(*MessagesPosted)(nil),     // 9: chat.actors.MessagesPosted
-	(*MembershipChanged)(nil),  // 10: chat.actors.MembershipChanged
-	(*MarkRead)(nil),           // 11: chat.actors.MarkRead
-	(*MarkReadResult)(nil),     // 12: chat.actors.MarkReadResult
-	(*ReceiptPosted)(nil),      // 13: chat.actors.ReceiptPosted
-	(*Typing)(nil),             // 14: chat.actors.Typing
-	(*TypingPosted)(nil),       // 15: chat.actors.TypingPosted
-	(*SessionsReport)(nil),     // 16: chat.actors.SessionsReport
-	(*GetPresence)(nil),        // 17: chat.actors.GetPresence
-	(*PresenceState)(nil),      // 18: chat.actors.PresenceState
-	(*PresenceChanged)(nil),    // 19: chat.actors.PresenceChanged
-	(*PresenceProbe)(nil),      // 20: chat.actors.PresenceProbe
-	(*PostEvent)(nil),          // 21: chat.actors.PostEvent
-	(*RenameConversation)(nil), // 22: chat.actors.RenameConversation
-	(*SetMemberRole)(nil),      // 23: chat.actors.SetMemberRole
-	(*Notify)(nil),             // 24: chat.actors.Notify
-	(*Notification)(nil),       // 25: chat.actors.Notification
-	(*NotificationPosted)(nil), // 26: chat.actors.NotificationPosted
+	(*ChatMessage)(nil),         // 0: chat.actors.ChatMessage
+	(*Reaction)(nil),            // 1: chat.actors.Reaction
+	(*PostMessage)(nil),         // 2: chat.actors.PostMessage
+	(*PostMessageResult)(nil),   // 3: chat.actors.PostMessageResult
+	(*MemberSpec)(nil),          // 4: chat.actors.MemberSpec
+	(*CreateConversation)(nil),  // 5: chat.actors.CreateConversation
+	(*AddMember)(nil),           // 6: chat.actors.AddMember
+	(*RemoveMember)(nil),        // 7: chat.actors.RemoveMember
+	(*AdminResult)(nil),         // 8: chat.actors.AdminResult
+	(*MessagesPosted)(nil),      // 9: chat.actors.MessagesPosted
+	(*MembershipChanged)(nil),   // 10: chat.actors.MembershipChanged
+	(*MarkRead)(nil),            // 11: chat.actors.MarkRead
+	(*MarkReadResult)(nil),      // 12: chat.actors.MarkReadResult
+	(*ReceiptPosted)(nil),       // 13: chat.actors.ReceiptPosted
+	(*Typing)(nil),              // 14: chat.actors.Typing
+	(*TypingPosted)(nil),        // 15: chat.actors.TypingPosted
+	(*SessionsReport)(nil),      // 16: chat.actors.SessionsReport
+	(*GetPresence)(nil),         // 17: chat.actors.GetPresence
+	(*PresenceState)(nil),       // 18: chat.actors.PresenceState
+	(*PresenceChanged)(nil),     // 19: chat.actors.PresenceChanged
+	(*PresenceProbe)(nil),       // 20: chat.actors.PresenceProbe
+	(*PostEvent)(nil),           // 21: chat.actors.PostEvent
+	(*RenameConversation)(nil),  // 22: chat.actors.RenameConversation
+	(*SetMemberRole)(nil),       // 23: chat.actors.SetMemberRole
+	(*Notify)(nil),              // 24: chat.actors.Notify
+	(*Notification)(nil),        // 25: chat.actors.Notification
+	(*NotificationPosted)(nil),  // 26: chat.actors.NotificationPosted
+	(*AvatarChanged)(nil),       // 27: chat.actors.AvatarChanged
+	(*AvatarChangedResult)(nil), // 28: chat.actors.AvatarChangedResult
+	(*ProfileChanged)(nil),      // 29: chat.actors.ProfileChanged
 }
 var file_actors_messages_proto_depIdxs = []int32{
 	1,  // 0: chat.actors.ChatMessage.reactions:type_name -> chat.actors.Reaction
@@ -1974,7 +2132,7 @@ func file_actors_messages_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_messages_proto_rawDesc), len(file_actors_messages_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   27,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -18,6 +18,8 @@ func (s *session) receiveFeature(ctx actor.Context, msg any) {
 		s.onNotificationsDone(ctx, m)
 	case *PresenceEvent:
 		s.emit(ctx, m)
+	case *ProfileEvent:
+		s.emit(ctx, m)
 	}
 }
 

@@ -42,6 +42,8 @@ type userGrain struct {
 	notifying   bool      // a notification write is in flight
 	notifyReady bool      // notifyLast is loaded
 	notifyLast  int64     // the user's last notification seq
+
+	profile userProfile
 }
 
 // nodeLease is one node's report of the user's sessions.
@@ -110,7 +112,7 @@ func (u *userGrain) Receive(ctx actor.Context) {
 			u.log.Warn("store last seen failed", "err", msg.err)
 		}
 	case *actor.ReceiveTimeout:
-		if !u.online && !u.announcing && !u.armed && !u.notifying && len(u.notifyQueue) == 0 {
+		if !u.online && !u.announcing && !u.armed && !u.notifying && len(u.notifyQueue) == 0 && !u.profile.loading {
 			ctx.Stop(ctx.Self())
 		}
 	default:
@@ -213,25 +215,33 @@ func (u *userGrain) announce(ctx actor.Context) {
 	u.announcing = true
 	deps, id := u.deps, u.id
 	runAsync(ctx, func() any {
-		c, cancel := deps.storeCtx()
-		defer cancel()
-		ms, err := deps.Store.UserMemberships(c, id)
-		if err != nil {
-			return &presenceAudience{err: err}
-		}
-		ids := make([]string, len(ms))
-		for i, m := range ms {
-			ids[i] = m.ConversationID
-		}
-		counts, err := deps.counts.get(c, deps, ids)
-		out := &presenceAudience{err: err}
-		for _, id := range ids {
-			if counts[id] <= deps.Config.PresenceMaxMembers {
-				out.convs = append(out.convs, id)
-			}
-		}
-		return out
+		convs, err := smallConversations(deps, id)
+		return &presenceAudience{convs: convs, err: err}
 	})
+}
+
+// smallConversations loads the user's conversations of at most
+// PresenceMaxMembers members: those whose members hear of the user's
+// presence and profile changes. Called off the mailbox.
+func smallConversations(deps *Deps, user string) ([]string, error) {
+	c, cancel := deps.storeCtx()
+	defer cancel()
+	ms, err := deps.Store.UserMemberships(c, user)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ConversationID
+	}
+	counts, err := deps.counts.get(c, deps, ids)
+	var out []string
+	for _, id := range ids {
+		if counts[id] <= deps.Config.PresenceMaxMembers {
+			out = append(out, id)
+		}
+	}
+	return out, err
 }
 
 func (u *userGrain) onAudience(ctx actor.Context, a *presenceAudience) {
@@ -273,6 +283,11 @@ func (u *userGrain) receiveFeature(ctx actor.Context, msg any) {
 		u.onNotify(ctx, m)
 	case *notifyDone:
 		u.onNotifyDone(ctx, m)
+	case *AvatarChanged:
+		ctx.Respond(&AvatarChangedResult{})
+		u.onAvatarChanged(ctx, m)
+	case *profileAudience:
+		u.onProfileAudience(ctx, m)
 	}
 }
 

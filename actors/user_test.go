@@ -113,3 +113,34 @@ func TestPresenceSkipsBigRooms(t *testing.T) {
 		t.Fatal("no presence event")
 	}
 }
+
+// TestProfileSkipsBigRooms: an avatar change is announced with its version
+// to the conversations of at most PresenceMaxMembers members, like presence;
+// the AvatarChanged request is answered at once.
+func TestProfileSkipsBigRooms(t *testing.T) {
+	st := openStore(t)
+	createConv(t, st, "dm", "alice", "bob")
+	createConv(t, st, "big", "alice", "bob", "carol", "dave")
+	sys := actor.NewActorSystem()
+	events := make(chan *ProfileChanged, 10)
+	hub := sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		if m, ok := c.Message().(*ProfileChanged); ok {
+			events <- m
+		}
+	}))
+	deps := newTestDeps(t, st, hub)
+	deps.Config.PresenceMaxMembers = 3
+	u := sys.Root.Spawn(newUserWithID(deps, "alice"))
+	res, err := sys.Root.RequestFuture(u, &AvatarChanged{AvatarVersion: "f_1"}, 5*time.Second).Result()
+	if _, ok := res.(*AvatarChangedResult); err != nil || !ok {
+		t.Fatalf("AvatarChanged answered %v, %v", res, err)
+	}
+	select {
+	case ev := <-events:
+		if ev.UserId != "alice" || ev.AvatarVersion != "f_1" || !slices.Equal(ev.ConversationIds, []string{"dm"}) {
+			t.Fatalf("profile event %+v, want alice's f_1 to dm only", ev)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no profile event")
+	}
+}

@@ -217,6 +217,7 @@ type frame struct {
 	MessageSeq     int64
 	Title          string
 	Attachments    []string
+	AvatarVersion  string
 }
 
 // client is a test WebSocket client: a reader goroutine feeds frames to a

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/actorchat/engine/actors"
 	"github.com/actorchat/engine/persistence"
 )
 
@@ -58,6 +59,9 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleSetAvatar stores an image as the caller's avatar: PUT /api/me/avatar.
+// Its version (the upload's id) is then announced by the user's grain as a
+// profile event to the user's sessions and to the members of the user's
+// small conversations (best effort: the avatar is stored either way).
 func (s *Server) handleSetAvatar(w http.ResponseWriter, r *http.Request) {
 	me, _ := UserFrom(r.Context())
 	if !s.users.allowUpload(me.UserID) {
@@ -74,7 +78,12 @@ func (s *Server) handleSetAvatar(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, "set avatar", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"avatar": toUploadView(b)})
+	if s.deps.Users != nil {
+		if _, err := s.deps.Users.RequestUser(me.UserID, &actors.AvatarChanged{AvatarVersion: b.ID}); err != nil {
+			s.log.Warn("announce avatar change failed", "user_id", me.UserID, "err", err)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"avatar": toUploadView(b), "avatarVersion": b.ID})
 }
 
 // receiveFile streams the "file" part of a multipart request into the store,
@@ -152,10 +161,22 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, CodeForbidden, "not a member of a conversation with this file")
 		return
 	}
-	s.serveBlob(w, r, id)
+	s.serveBlob(w, r, id, uploadCaching)
 }
 
-// handleAvatar serves a user's avatar to anyone signed in.
+// Cache-Control of downloads. An upload's content never changes under its
+// id. An avatar does change under its user's URL: it is revalidated every
+// time (its ETag is its version, so that costs a 304), except under the URL
+// of its current version (?v=), which is immutable.
+const (
+	uploadCaching    = "private, max-age=3600"
+	avatarCaching    = "private, no-cache"
+	avatarVersioned  = "private, max-age=31536000, immutable"
+	avatarVersionKey = "v"
+)
+
+// handleAvatar serves a user's avatar to anyone signed in, with its version
+// (the upload's id) as ETag: a matching If-None-Match answers 304.
 func (s *Server) handleAvatar(w http.ResponseWriter, r *http.Request) {
 	id, err := s.deps.Directory.Avatar(r.Context(), r.PathValue("id"))
 	if err != nil {
@@ -166,7 +187,30 @@ func (s *Server) handleAvatar(w http.ResponseWriter, r *http.Request) {
 		writeError(w, CodeNotFound, "no avatar")
 		return
 	}
-	s.serveBlob(w, r, id)
+	caching := avatarCaching
+	if r.URL.Query().Get(avatarVersionKey) == id {
+		caching = avatarVersioned
+	}
+	etag := `"` + id + `"`
+	w.Header().Set("ETag", etag)
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.Header().Set("Cache-Control", caching)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	s.serveBlob(w, r, id, caching)
+}
+
+// etagMatches reports whether an If-None-Match header lists etag (weak
+// comparison, as RFC 9110 asks for If-None-Match) or is "*".
+func etagMatches(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) mayRead(ctx context.Context, userID string, b persistence.Blob) (bool, error) {
@@ -192,7 +236,7 @@ func (s *Server) mayRead(ctx context.Context, userID string, b persistence.Blob)
 // serveBlob streams a stored file with headers that keep a browser from
 // running it: the sniffed type, nosniff, a sandboxing CSP, and a
 // Content-Disposition of attachment for everything but images.
-func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, id string) {
+func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, id, caching string) {
 	b, rc, err := s.deps.Directory.OpenBlob(r.Context(), id)
 	if err != nil {
 		s.storeError(w, "open blob", err)
@@ -204,7 +248,7 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, id string) {
 	h.Set("Content-Length", strconv.FormatInt(b.Size, 10))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, max-age=3600")
+	h.Set("Cache-Control", caching)
 	h.Set("Content-Disposition", disposition(b))
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {

@@ -108,6 +108,12 @@ type outPresence struct {
 	LastSeen string `json:"lastSeen,omitempty"`
 }
 
+type outProfile struct {
+	Type          string `json:"type"`
+	UserID        string `json:"userId"`
+	AvatarVersion string `json:"avatarVersion"`
+}
+
 type outNotification struct {
 	Type           string `json:"type"`
 	Seq            int64  `json:"seq"`
@@ -139,6 +145,8 @@ func encodeFeature(ev any) ([]byte, error) {
 			status = "online"
 		}
 		return json.Marshal(outPresence{Type: "presence", UserID: e.UserID, Status: status, LastSeen: presenceLastSeen(e.LastSeen)})
+	case *actors.ProfileEvent:
+		return json.Marshal(outProfile{Type: "profile", UserID: e.UserID, AvatarVersion: e.AvatarVersion})
 	case *actors.NotificationEvent:
 		n := e.N
 		return json.Marshal(outNotification{Type: "notification", Seq: n.Seq, Kind: n.Kind, ConversationID: n.ConversationId,

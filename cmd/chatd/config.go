@@ -131,7 +131,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.Int64Var(&l.MaxUploadBytes, "max-upload-bytes", int64(envInt("max-upload-bytes", 10<<20)), "largest uploaded file, in bytes")
 	fs.IntVar(&c.MaxMembers, "max-members", envInt("max-members", 10000), "members per conversation")
 	fs.DurationVar(&c.UploadGrace, "upload-grace", envDur("upload-grace", 24*time.Hour), "uploads no message carries and no avatar uses are deleted this long after upload (hourly sweep; 0 disables; the leftovers of uploads that died are swept after a day regardless)")
-	fs.IntVar(&c.PresenceMax, "presence-max-members", envInt("presence-max-members", 100), "presence changes are pushed in conversations up to this size (bigger rooms: GET /api/presence)")
+	fs.IntVar(&c.PresenceMax, "presence-max-members", envInt("presence-max-members", 100), "presence and avatar changes are pushed in conversations up to this size (bigger rooms: GET /api/presence)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

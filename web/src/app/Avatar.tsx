@@ -10,22 +10,30 @@ const NO_SUBSCRIPTION = () => () => {};
 export function useBlob(cache: BlobCache, key: string | null): BlobState | undefined {
   useEffect(() => (key ? cache.acquire(key) : undefined), [cache, key]);
   const subscribe = useCallback((fn: () => void) => (key ? cache.subscribe(key, fn) : () => {}), [cache, key]);
-  return useSyncExternalStore(key ? subscribe : NO_SUBSCRIPTION, () => (key ? cache.get(key) : undefined));
+  const snapshot = () => (key ? cache.get(key) : undefined);
+  return useSyncExternalStore(key ? subscribe : NO_SUBSCRIPTION, snapshot, snapshot);
 }
 
 type Size = 'small' | 'medium' | 'large';
 
 /**
- * A user's avatar: their image when they set one (fetched with the token),
- * else their initials on a stable color. With `presence`, a dot shows whether
+ * A user's avatar: their image when they set one (fetched with the token, at
+ * the version the last `profile` event named: a new one shows without a
+ * reload), else their initials on a stable color. With `presence`, a dot shows whether
  * they are online (its title: "Online" or when they were last seen).
  */
 export function Avatar({ userId, name, size = 'medium', presence = false }: { userId: string; name: string; size?: Size; presence?: boolean }) {
   const engine = useEngine();
   const state = useBlob(engine.avatars, userId || null);
   const url = state?.status === 'ready' ? state.url : null;
+  const version = useChat((s) => s.avatarVersions[userId]);
   const face = (
-    <span className={`avatar ${tone(userId)}${size === 'medium' ? '' : ` ${size}`}`} aria-hidden="true" data-avatar={url ? 'image' : 'initials'}>
+    <span
+      className={`avatar ${tone(userId)}${size === 'medium' ? '' : ` ${size}`}`}
+      aria-hidden="true"
+      data-avatar={url ? 'image' : 'initials'}
+      data-avatar-version={version}
+    >
       {url ? <img src={url} alt="" draggable={false} /> : initials(name)}
     </span>
   );

@@ -109,6 +109,22 @@ describe('BlobCache', () => {
     expect(live).toEqual(new Set(['blob:test/2']));
   });
 
+  it('refresh during a load loads once more after it (that load may fetch what was current before)', async () => {
+    const { cache, loads, png } = harness();
+    cache.acquire('u1');
+    const p = cache.refresh('u1');
+    const q = cache.refresh('u1');
+    expect(loads).toHaveLength(1);
+    loads[0].resolve(png(1));
+    await flush();
+    expect(loads).toHaveLength(2); // one more, shared by both refreshes
+    expect(cache.get('u1')).toMatchObject({ status: 'ready', size: 1 }); // the old image shows meanwhile
+    loads[1].resolve(png(7));
+    await Promise.all([p, q]);
+    expect(loads).toHaveLength(2);
+    expect(cache.get('u1')).toMatchObject({ status: 'ready', size: 7 });
+  });
+
   it('asks again for a stale state when shown, keeping the image on a failed revalidation', async () => {
     const { cache, loads, png, tick } = harness({ ttlMs: { ready: 1000, missing: 100 } });
     const r = cache.acquire('u1');

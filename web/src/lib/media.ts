@@ -89,11 +89,18 @@ export class BlobCache {
     };
   }
 
-  /** Loads the key again now (e.g. after a new avatar was set); what shows stays until the new one is in. */
+  /**
+   * Loads the key again now (e.g. after a new avatar was set); what shows stays until the new one is in.
+   * During a load, once more after it: that one may have asked for what was current before.
+   */
   refresh(key: string): Promise<void> {
     const e = this.entries.get(key);
     if (!e) return Promise.resolve();
-    return e.loading ?? this.load(key, e);
+    if (!e.loading) return this.load(key, e);
+    return e.loading.then(() => {
+      const now = this.entries.get(key);
+      return now ? (now.loading ?? this.load(key, now)) : undefined;
+    });
   }
 
   /** Revokes every URL and forgets everything (sign-out). */

@@ -139,6 +139,13 @@ export interface Presence {
   lastSeen?: string;
 }
 
+/** A user you share a conversation with (or you, on another device) set a new avatar. */
+export interface ProfileEvent {
+  userId: string;
+  /** Identifies the avatar now set (opaque; GET /api/users/{id}/avatar?v=… serves it). */
+  avatarVersion: string;
+}
+
 /** A stored file (POST /api/uploads, PUT /api/me/avatar). */
 export interface UploadInfo {
   id: string;

@@ -387,6 +387,11 @@ export class ChatSocket {
           ...(typeof f.lastSeen === 'string' ? { lastSeen: f.lastSeen } : {}),
         });
         break;
+      case 'profile':
+        if (typeof f.userId === 'string' && typeof f.avatarVersion === 'string' && f.avatarVersion) {
+          this.emit('profile', { userId: f.userId, avatarVersion: f.avatarVersion });
+        }
+        break;
       case 'synced': {
         const r: SyncResult = {
           conversationId: String(f.conversationId),

@@ -1,7 +1,7 @@
 // The types of the live WebSocket client (socket.ts): its events, options
 // and the part of the DOM WebSocket it uses.
 import type { TokenSource } from './api';
-import type { ChatError, MembershipEvent, Message, Presence, ReceiptEvent, SyncResult, TypingEvent } from './protocol';
+import type { ChatError, MembershipEvent, Message, Presence, ProfileEvent, ReceiptEvent, SyncResult, TypingEvent } from './protocol';
 
 export type SocketStatus = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'closed';
 
@@ -14,6 +14,8 @@ export interface SocketEvents {
   typing: TypingEvent;
   /** A user you share a conversation with came online or went offline. */
   presence: Presence;
+  /** A user you share a conversation with (or you, elsewhere) set a new avatar. */
+  profile: ProfileEvent;
   synced: SyncResult;
   /** An error frame without a request id (the server could not parse a frame). */
   error: ChatError;

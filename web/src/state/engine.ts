@@ -10,6 +10,7 @@ import {
   type Conversation,
   type Message,
   type MembershipEvent,
+  type ProfileEvent,
   type UploadInfo,
   type UploadOptions,
   type WebSocketFactory,
@@ -44,7 +45,11 @@ export class ChatEngine {
   readonly api: Api;
   readonly store: ChatStore;
   readonly socket: ChatSocket;
-  /** Avatars by user id (the server has no "avatar changed" event: a shown one is asked again after 10 min, a missing one after 1). */
+  /**
+   * Avatars by user id, fetched at the version the store knows (`?v=`, from `profile` events) and
+   * revalidated by ETag (a 304 when unchanged). A `profile` event loads the new one at once; users
+   * heard of by no event (big rooms only) are asked again after 10 min, a missing one after 1.
+   */
   readonly avatars: BlobCache;
   /** Attachment files by upload id (images shown inline). */
   readonly files: BlobCache;
@@ -81,7 +86,7 @@ export class ChatEngine {
     });
     this.avatars = new BlobCache({
       load: (userId) =>
-        this.api.download(`/api/users/${encodeURIComponent(userId)}/avatar`, true).then(
+        this.api.download(avatarPath(userId, this.store.getState().avatarVersions[userId]), true).then(
           (d) => d.blob,
           (e: unknown) => {
             if (e instanceof ChatError && e.code === 'not_found') return null;
@@ -122,6 +127,7 @@ export class ChatEngine {
       }),
       s.on('typing', (t) => this.onTyping(t.conversationId, t.userId)),
       s.on('presence', (p) => st().applyPresence(p)),
+      s.on('profile', (p) => this.onProfile(p)),
       s.on('ready', () => this.onReady()),
       s.on('unauthorized', () => this.signOutLocally()),
       this.store.subscribe(() => this.maybeMarkRead()),
@@ -279,11 +285,19 @@ export class ChatEngine {
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   }
 
-  /** Sets my avatar, then shows the stored one everywhere. */
+  /** Sets my avatar, then shows the stored one everywhere (my other devices learn it by a `profile` event). */
   async setAvatar(file: File, opts: UploadOptions = {}): Promise<void> {
-    await this.api.setAvatar(file, file.name, opts);
+    const info = await this.api.setAvatar(file, file.name, opts);
     const me = this.store.getState().me;
-    if (me) await this.avatars.refresh(me.id);
+    if (me) await this.onProfile({ userId: me.id, avatarVersion: info.id });
+  }
+
+  /** A user's avatar changed: remember its version and load it for what shows it (the old image stays until then). */
+  private onProfile(p: ProfileEvent): Promise<void> {
+    const known = this.store.getState().avatarVersions[p.userId];
+    if (known === p.avatarVersion) return Promise.resolve();
+    this.store.getState().applyProfile(p);
+    return this.avatars.refresh(p.userId);
   }
 
   /** Asks for the presence of users (the server answers for those sharing a conversation with me). */
@@ -637,4 +651,10 @@ export function actionErrorText(e: unknown): string {
     default:
       return errorText(e);
   }
+}
+
+/** The URL of a user's avatar, at a version when one is known (the server marks that one immutable). */
+export function avatarPath(userId: string, version?: string): string {
+  const path = `/api/users/${encodeURIComponent(userId)}/avatar`;
+  return version ? `${path}?v=${encodeURIComponent(version)}` : path;
 }

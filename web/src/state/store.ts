@@ -64,6 +64,7 @@ function emptyData(me: User | null = null): ChatData {
     history: {},
     typing: {},
     presence: {},
+    avatarVersions: {},
     uploads: {},
     reacting: {},
     activeId: null,
@@ -308,6 +309,9 @@ export function createChatStore(opts: StoreOptions = {}): ChatStore {
 
       setPresence: (list, askedAt) => set((s) => mergePresence(s, list, askedAt)),
       applyPresence: (p) => set((s) => mergePresence(s, [p], now())),
+      applyProfile: (p) => {
+        if (get().avatarVersions[p.userId] !== p.avatarVersion) set((s) => ({ avatarVersions: { ...s.avatarVersions, [p.userId]: p.avatarVersion } }));
+      },
 
       addUploads: (list) => {
         if (list.length) set((s) => ({ uploads: { ...s.uploads, ...Object.fromEntries(list.map((u) => [u.id, u])) } }));

@@ -1,7 +1,7 @@
 // The store's shape: normalized chat data, the actions on it, and the
 // transport it reaches the server through (see store.ts).
 import type { StoreApi } from 'zustand/vanilla';
-import type { Ack, Conversation, EventRequest, Member, Message, Presence, ReceiptEvent, Role, SeqCursor, SocketStatus, SyncResult, UploadInfo, User } from '../lib/client';
+import type { Ack, Conversation, EventRequest, Member, Message, Presence, ProfileEvent, ReceiptEvent, Role, SeqCursor, SocketStatus, SyncResult, UploadInfo, User } from '../lib/client';
 
 export type PendingStatus = 'sending' | 'failed';
 
@@ -87,6 +87,8 @@ export interface ChatData {
   typing: Record<string, Record<string, number>>;
   /** userId -> presence (DM peers and members, from GET /api/presence and `presence` events) */
   presence: Record<string, PresenceState>;
+  /** userId -> the version of their avatar last heard of (`profile` events, my own PUT /api/me/avatar) */
+  avatarVersions: Record<string, string>;
   /** upload id -> what the file is (own uploads, and attachments looked up with HEAD) */
   uploads: Record<string, UploadInfo>;
   /** reactionKey(conversationId, seq, emoji) -> the toggle in flight ('react' adds mine, 'unreact' removes it) */
@@ -149,6 +151,8 @@ export interface ChatActions {
   setPresence(list: Presence[], askedAt: number): void;
   /** A live `presence` event. */
   applyPresence(p: Presence): void;
+  /** A live `profile` event (or my own new avatar): the user's avatar is now at avatarVersion. */
+  applyProfile(p: ProfileEvent): void;
   addUploads(list: UploadInfo[]): void;
 }
 
