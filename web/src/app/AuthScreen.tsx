@@ -1,6 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { User } from '../lib/client';
-import { errorText } from '../state/engine';
+import { errorText } from '../state/errorText';
 import { api } from './chat';
 
 type Mode = 'login' | 'register';

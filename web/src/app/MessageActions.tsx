@@ -1,6 +1,6 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { Message } from '../lib/client';
-import { actionErrorText } from '../state/engine';
+import { actionErrorText } from '../state/errorText';
 import { reactionChips } from '../state/store';
 import { useChat, useEngine } from './chat';
 import { MAX_BODY_BYTES } from './Composer';

@@ -2,7 +2,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { isChatMessage, type Message } from '../lib/client';
 import { linkify } from '../lib/linkify';
-import { actionErrorText } from '../state/engine';
+import { actionErrorText } from '../state/errorText';
 import { isNotice, memberCountOf, noticeText, type HistoryState, type PendingMessage } from '../state/store';
 import { Attachment } from './Attachments';
 import { Avatar } from './Avatar';

@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { ChatError, IMAGE_TYPES, type Member } from '../lib/client';
-import { errorText } from '../state/engine';
+import { errorText } from '../state/errorText';
 import { memberCountOf } from '../state/store';
 import { Avatar } from './Avatar';
 import { useChat, useEngine } from './chat';

@@ -17,6 +17,8 @@ import {
 } from '../lib/client';
 import { BlobCache } from '../lib/media';
 import { isNotice, type ChatStore } from './store';
+import { errorText } from './errorText';
+import { UserLookup } from './userLookup';
 
 /** Events after which a conversation's member list has changed. */
 const MEMBERSHIP_KINDS: ReadonlySet<string> = new Set(['join', 'leave', 'remove', 'role']);
@@ -26,8 +28,6 @@ export const PAGE_SIZE = 50;
 export const MEMBERS_PAGE_SIZE = 200;
 /** GET /api/presence takes at most this many ids. */
 const PRESENCE_BATCH = 50;
-/** GET /api/users takes at most this many ids. */
-const USERS_BATCH = 100;
 /** How long "typing" shows without a renewal (docs/protocol.md: about 5 s). */
 export const TYPING_SHOWN_MS = 5_000;
 
@@ -58,12 +58,8 @@ export class ChatEngine {
   private readyCount = 0;
   private readonly fetching = new Map<string, Promise<void>>();
   private readonly fetchingMembers = new Map<string, Promise<void>>();
-  /** User ids asked of GET /api/users (or being asked), so each is asked once. */
-  private readonly askedUsers = new Set<string>();
-  /** User ids waiting for the next GET /api/users (lookUpUsers). */
-  private readonly wantedUsers: string[] = [];
-  /** The lookups under way (one request at a time), until none is waiting. */
-  private usersLookup: Promise<void> | null = null;
+  /** Names of users the store does not know, from GET /api/users. */
+  private readonly userLookup: UserLookup;
   private readTimer: ReturnType<typeof setTimeout> | null = null;
   private readInFlight = false;
   private readonly cleanups: (() => void)[] = [];
@@ -78,6 +74,7 @@ export class ChatEngine {
     this.api = o.api;
     this.store = o.store;
     this.onSignedOut = o.onSignedOut ?? (() => {});
+    this.userLookup = new UserLookup(o.api, o.store);
     this.socket = new ChatSocket({
       urls: o.urls ?? configuredUrls(),
       tokens: o.api,
@@ -164,6 +161,7 @@ export class ChatEngine {
 
   stop(): void {
     this.stopped = true;
+    this.userLookup.stop();
     this.flushInbox();
     this.socket.stop();
     for (const c of this.cleanups.splice(0)) c();
@@ -455,7 +453,7 @@ export class ChatEngine {
    */
   private async resolveUsers(conversationId: string, msgs: Message[]): Promise<void> {
     await this.fetching.get(conversationId);
-    await this.lookUpUsers(msgs.flatMap((m) => (m.subjectId ? [m.senderId, m.subjectId] : [m.senderId])));
+    await this.userLookup.lookUp(msgs.flatMap((m) => (m.subjectId ? [m.senderId, m.subjectId] : [m.senderId])));
   }
 
   /**
@@ -468,43 +466,7 @@ export class ChatEngine {
       const c = s.conversations[id];
       return c?.kind === 'group' && c.lastMessage ? [c.lastMessage.senderId] : [];
     });
-    return this.lookUpUsers(senders);
-  }
-
-  /**
-   * Asks GET /api/users for the profiles of the ids the store does not know, batched: ids wanted in the
-   * same turn go in one request (up to USERS_BATCH), one request at a time, and ids wanted while one is
-   * in flight wait for the next. Each id is asked once (ids not found are not asked again); the ids of a
-   * failed request may be asked again by a later lookup. Resolves when no id is waiting.
-   */
-  private lookUpUsers(ids: Iterable<string>): Promise<void> {
-    const known = this.store.getState().users;
-    for (const id of ids) {
-      if (!id || known[id] || this.askedUsers.has(id)) continue;
-      this.askedUsers.add(id);
-      this.wantedUsers.push(id);
-    }
-    if (!this.usersLookup && this.wantedUsers.length) this.usersLookup = this.runUserLookups();
-    return this.usersLookup ?? Promise.resolve();
-  }
-
-  /** Sends the waiting ids, USERS_BATCH a request, until none is left (started by lookUpUsers only). */
-  private async runUserLookups(): Promise<void> {
-    try {
-      await Promise.resolve(); // ids wanted later in this turn join the first request
-      while (this.wantedUsers.length && !this.stopped) {
-        const known = this.store.getState().users; // some may have come with a detail meanwhile
-        const chunk = this.wantedUsers.splice(0, USERS_BATCH).filter((id) => !known[id]);
-        if (!chunk.length) continue;
-        try {
-          this.store.getState().addUsers(await this.api.users(chunk));
-        } catch {
-          for (const id of chunk) this.askedUsers.delete(id);
-        }
-      }
-    } finally {
-      this.usersLookup = null; // in the same step as the check above: no id is left waiting
-    }
+    return this.userLookup.lookUp(senders);
   }
 
   private onTyping(conversationId: string, userId: string): void {
@@ -603,54 +565,6 @@ function configuredUrls(): string[] {
 
 function isUnauthorized(e: unknown): boolean {
   return e instanceof ChatError && e.code === 'unauthorized';
-}
-
-/** A short, human text for an error. */
-export function errorText(e: unknown): string {
-  if (!(e instanceof ChatError)) return 'Something went wrong.';
-  switch (e.code) {
-    case 'network':
-    case 'unavailable':
-    case 'disconnected':
-    case 'timeout':
-      return 'The server cannot be reached right now. Try again.';
-    case 'not_found':
-      return e.message.includes('user') ? 'No such user.' : 'Not found.';
-    case 'forbidden':
-      return 'You are not allowed to do that.';
-    case 'conflict':
-      return e.message || 'That conflicts with the current state.';
-    case 'rate_limited':
-      return 'Too many attempts. Wait a moment and try again.';
-    case 'unauthorized':
-      return e.message || 'Please sign in again.';
-    default:
-      return e.message || 'Something went wrong.';
-  }
-}
-
-/** A short, human text for a refused edit, delete, reaction or upload. */
-export function actionErrorText(e: unknown): string {
-  if (!(e instanceof ChatError)) return 'Something went wrong.';
-  switch (e.code) {
-    case 'forbidden':
-      return 'You are not allowed to change this message.';
-    case 'not_found':
-      return 'This message is gone.';
-    case 'too_large':
-      return 'Too large.';
-    case 'invalid':
-      return e.message ? `Refused: ${e.message}.` : 'Refused by the server.';
-    case 'rate_limited':
-      return 'Too fast. Wait a moment and try again.';
-    case 'timeout':
-    case 'disconnected':
-    case 'network':
-    case 'unavailable':
-      return 'Not connected. Try again.';
-    default:
-      return errorText(e);
-  }
 }
 
 /** The URL of a user's avatar, at a version when one is known (the server marks that one immutable). */
