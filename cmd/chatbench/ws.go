@@ -140,6 +140,9 @@ func (c *wsClient) read() (*event, error) {
 	if typ == websocket.BinaryMessage {
 		return decodeBinary(data)
 	}
+	if ev, ok := decodeHotJSON(data); ok {
+		return ev, nil
+	}
 	ev := new(event)
 	if err := json.Unmarshal(data, ev); err != nil {
 		return nil, fmt.Errorf("decode frame: %w", err)
