@@ -72,11 +72,11 @@ func decodeBinary(data []byte) (*event, error) {
 	return ev, nil
 }
 
-// fieldSetter stores one field of a message or ack in ev; false when the
-// field is not one the tool reads (it is skipped).
-type fieldSetter func(ev *event, num protowire.Number, s []byte, v uint64) bool
+// fieldSetter stores one field of a message or ack in ev, when it is one
+// the tool reads.
+type fieldSetter func(ev *event, num protowire.Number, s []byte, v uint64)
 
-func messageField(ev *event, num protowire.Number, s []byte, v uint64) bool {
+func messageField(ev *event, num protowire.Number, s []byte, v uint64) {
 	switch num {
 	case msgConversationID:
 		ev.ConversationID = string(s)
@@ -86,13 +86,10 @@ func messageField(ev *event, num protowire.Number, s []byte, v uint64) bool {
 		ev.ClientMsgID = string(s)
 	case msgBody:
 		ev.Body = string(s)
-	default:
-		return false
 	}
-	return true
 }
 
-func ackField(ev *event, num protowire.Number, s []byte, v uint64) bool {
+func ackField(ev *event, num protowire.Number, s []byte, v uint64) {
 	switch num {
 	case ackID:
 		ev.ID = string(s)
@@ -104,10 +101,7 @@ func ackField(ev *event, num protowire.Number, s []byte, v uint64) bool {
 		ev.ClientMsgID = string(s)
 	case ackDuplicate:
 		ev.Duplicate = v != 0
-	default:
-		return false
 	}
-	return true
 }
 
 // decodeFields reads the fields of an embedded Message or Ack into ev.
