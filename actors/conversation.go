@@ -33,7 +33,17 @@ type conversation struct {
 	busy     bool                 // a store write is in flight
 	stale    bool                 // a newer activation claimed the conversation: finish the write in flight, then stop
 	typingAt map[string]time.Time // when each member's last typing signal was forwarded
+
+	postedSeq int64 // the highest seq broadcast (MessagesPosted)
+	headSeq   int64 // the highest seq announced (ConversationHead)
+	headArmed bool  // a headTick is scheduled
 }
+
+// headTick makes the grain announce its head (see Config.HeadDelay). It does
+// not keep an idle grain alive.
+type headTick struct{}
+
+func (*headTick) NotInfluenceReceiveTimeout() {}
 
 // queuedOp is a request waiting for the grain's single writer.
 type queuedOp struct {
@@ -89,6 +99,8 @@ func (g *conversation) Receive(ctx actor.Context) {
 		g.onAdminDone(ctx, msg)
 	case *fenceChecked:
 		g.onFenceChecked(ctx, msg)
+	case *headTick:
+		g.onHeadTick(ctx)
 	case *actor.ReceiveTimeout:
 		if !g.busy && len(g.queue) == 0 {
 			ctx.Stop(ctx.Self())
@@ -221,6 +233,29 @@ func (g *conversation) replyError(ctx actor.Context, op queuedOp, code string) {
 func (g *conversation) broadcast(ctx actor.Context, msg any) {
 	for _, hub := range g.deps.Hubs() {
 		ctx.Send(hub, msg)
+	}
+}
+
+// posted broadcasts a persisted batch (in seq order) and schedules the
+// announcement of the head that follows it.
+func (g *conversation) posted(ctx actor.Context, p *MessagesPosted) {
+	g.broadcast(ctx, p)
+	g.postedSeq = max(g.postedSeq, p.Messages[len(p.Messages)-1].Seq)
+	if g.headArmed {
+		return
+	}
+	g.headArmed = true
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	time.AfterFunc(g.deps.Config.HeadDelay, func() { sys.Root.Send(self, &headTick{}) })
+}
+
+// onHeadTick announces the last seq broadcast, unless it was announced
+// already. Every hub gets it after the batches the grain sent before it.
+func (g *conversation) onHeadTick(ctx actor.Context) {
+	g.headArmed = false
+	if g.postedSeq > g.headSeq {
+		g.headSeq = g.postedSeq
+		g.broadcast(ctx, &ConversationHead{ConversationId: g.id, LastSeq: g.headSeq})
 	}
 }
 

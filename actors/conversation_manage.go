@@ -145,6 +145,6 @@ func (g *conversation) postEvents(ctx actor.Context, r *commitResult) {
 		posted.Messages = append(posted.Messages, toChatMessage(o.msg))
 	}
 	if len(posted.Messages) > 0 {
-		g.broadcast(ctx, posted)
+		g.posted(ctx, posted)
 	}
 }

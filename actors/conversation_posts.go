@@ -127,7 +127,7 @@ func (g *conversation) onCommitDone(ctx actor.Context, d *commitDone) {
 		}
 	}
 	if n > 0 {
-		g.broadcast(ctx, posted)
+		g.posted(ctx, posted)
 		g.findMentions(ctx, posted.Messages)
 	}
 	g.next(ctx)

@@ -33,6 +33,11 @@ type Config struct {
 	GrainIdleTimeout time.Duration
 	// RequestTimeout bounds a session's request to a grain. Default 5s.
 	RequestTimeout time.Duration
+	// HeadDelay is how long after broadcasting a batch a grain announces its
+	// last seq to every hub (ConversationHead), so a session that lost the
+	// last broadcast of a burst repairs it from the store instead of waiting
+	// for the next message. One announcement per burst. Default 1s.
+	HeadDelay time.Duration
 	// SyncLimit caps how many messages one sync replays. Default 500.
 	SyncLimit int
 	// MaxMembers caps a conversation's members. Default 10000.
@@ -73,6 +78,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 5 * time.Second
+	}
+	if c.HeadDelay <= 0 {
+		c.HeadDelay = time.Second
 	}
 	if c.SyncLimit <= 0 {
 		c.SyncLimit = 500

@@ -74,6 +74,12 @@ func (h *hub) Receive(ctx actor.Context) {
 		}
 	case *MessagesPosted:
 		h.onPosted(ctx, msg)
+	case *ConversationHead:
+		for id := range h.byConv[msg.ConversationId] {
+			if e := h.sessions[id]; e != nil {
+				e.direct.headFromHub(ctx, msg.ConversationId, msg.LastSeq)
+			}
+		}
 	case *MembershipChanged:
 		h.onMembership(msg)
 	case *ReceiptPosted:

@@ -719,6 +719,62 @@ func (x *MessagesPosted) GetMessages() []*ChatMessage {
 	return nil
 }
 
+// ConversationHead is broadcast by a grain to every node's hub a moment
+// (Config.HeadDelay) after a burst of MessagesPosted: a session whose live
+// delivery is below last_seq lost a broadcast that no later message
+// revealed, and repairs it from the store.
+type ConversationHead struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	LastSeq        int64                  `protobuf:"varint,2,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ConversationHead) Reset() {
+	*x = ConversationHead{}
+	mi := &file_actors_messages_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConversationHead) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConversationHead) ProtoMessage() {}
+
+func (x *ConversationHead) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConversationHead.ProtoReflect.Descriptor instead.
+func (*ConversationHead) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ConversationHead) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *ConversationHead) GetLastSeq() int64 {
+	if x != nil {
+		return x.LastSeq
+	}
+	return 0
+}
+
 // MembershipChanged is broadcast by a grain to every node's hub after a
 // membership was persisted.
 type MembershipChanged struct {
@@ -735,7 +791,7 @@ type MembershipChanged struct {
 
 func (x *MembershipChanged) Reset() {
 	*x = MembershipChanged{}
-	mi := &file_actors_messages_proto_msgTypes[10]
+	mi := &file_actors_messages_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -747,7 +803,7 @@ func (x *MembershipChanged) String() string {
 func (*MembershipChanged) ProtoMessage() {}
 
 func (x *MembershipChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[10]
+	mi := &file_actors_messages_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -760,7 +816,7 @@ func (x *MembershipChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MembershipChanged.ProtoReflect.Descriptor instead.
 func (*MembershipChanged) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{10}
+	return file_actors_messages_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MembershipChanged) GetConversationId() string {
@@ -803,7 +859,7 @@ type MarkRead struct {
 
 func (x *MarkRead) Reset() {
 	*x = MarkRead{}
-	mi := &file_actors_messages_proto_msgTypes[11]
+	mi := &file_actors_messages_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -815,7 +871,7 @@ func (x *MarkRead) String() string {
 func (*MarkRead) ProtoMessage() {}
 
 func (x *MarkRead) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[11]
+	mi := &file_actors_messages_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -828,7 +884,7 @@ func (x *MarkRead) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkRead.ProtoReflect.Descriptor instead.
 func (*MarkRead) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{11}
+	return file_actors_messages_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *MarkRead) GetUserId() string {
@@ -856,7 +912,7 @@ type MarkReadResult struct {
 
 func (x *MarkReadResult) Reset() {
 	*x = MarkReadResult{}
-	mi := &file_actors_messages_proto_msgTypes[12]
+	mi := &file_actors_messages_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -868,7 +924,7 @@ func (x *MarkReadResult) String() string {
 func (*MarkReadResult) ProtoMessage() {}
 
 func (x *MarkReadResult) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[12]
+	mi := &file_actors_messages_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -881,7 +937,7 @@ func (x *MarkReadResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkReadResult.ProtoReflect.Descriptor instead.
 func (*MarkReadResult) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{12}
+	return file_actors_messages_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *MarkReadResult) GetLastReadSeq() int64 {
@@ -911,7 +967,7 @@ type ReceiptPosted struct {
 
 func (x *ReceiptPosted) Reset() {
 	*x = ReceiptPosted{}
-	mi := &file_actors_messages_proto_msgTypes[13]
+	mi := &file_actors_messages_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -923,7 +979,7 @@ func (x *ReceiptPosted) String() string {
 func (*ReceiptPosted) ProtoMessage() {}
 
 func (x *ReceiptPosted) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[13]
+	mi := &file_actors_messages_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -936,7 +992,7 @@ func (x *ReceiptPosted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReceiptPosted.ProtoReflect.Descriptor instead.
 func (*ReceiptPosted) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{13}
+	return file_actors_messages_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ReceiptPosted) GetConversationId() string {
@@ -971,7 +1027,7 @@ type Typing struct {
 
 func (x *Typing) Reset() {
 	*x = Typing{}
-	mi := &file_actors_messages_proto_msgTypes[14]
+	mi := &file_actors_messages_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -983,7 +1039,7 @@ func (x *Typing) String() string {
 func (*Typing) ProtoMessage() {}
 
 func (x *Typing) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[14]
+	mi := &file_actors_messages_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -996,7 +1052,7 @@ func (x *Typing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Typing.ProtoReflect.Descriptor instead.
 func (*Typing) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{14}
+	return file_actors_messages_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Typing) GetUserId() string {
@@ -1018,7 +1074,7 @@ type TypingPosted struct {
 
 func (x *TypingPosted) Reset() {
 	*x = TypingPosted{}
-	mi := &file_actors_messages_proto_msgTypes[15]
+	mi := &file_actors_messages_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1030,7 +1086,7 @@ func (x *TypingPosted) String() string {
 func (*TypingPosted) ProtoMessage() {}
 
 func (x *TypingPosted) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[15]
+	mi := &file_actors_messages_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1043,7 +1099,7 @@ func (x *TypingPosted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypingPosted.ProtoReflect.Descriptor instead.
 func (*TypingPosted) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{15}
+	return file_actors_messages_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *TypingPosted) GetConversationId() string {
@@ -1076,7 +1132,7 @@ type SessionsReport struct {
 
 func (x *SessionsReport) Reset() {
 	*x = SessionsReport{}
-	mi := &file_actors_messages_proto_msgTypes[16]
+	mi := &file_actors_messages_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1088,7 +1144,7 @@ func (x *SessionsReport) String() string {
 func (*SessionsReport) ProtoMessage() {}
 
 func (x *SessionsReport) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[16]
+	mi := &file_actors_messages_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1101,7 +1157,7 @@ func (x *SessionsReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionsReport.ProtoReflect.Descriptor instead.
 func (*SessionsReport) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{16}
+	return file_actors_messages_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SessionsReport) GetNode() string {
@@ -1141,7 +1197,7 @@ type GetPresence struct {
 
 func (x *GetPresence) Reset() {
 	*x = GetPresence{}
-	mi := &file_actors_messages_proto_msgTypes[17]
+	mi := &file_actors_messages_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1153,7 +1209,7 @@ func (x *GetPresence) String() string {
 func (*GetPresence) ProtoMessage() {}
 
 func (x *GetPresence) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[17]
+	mi := &file_actors_messages_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1166,7 +1222,7 @@ func (x *GetPresence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPresence.ProtoReflect.Descriptor instead.
 func (*GetPresence) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{17}
+	return file_actors_messages_proto_rawDescGZIP(), []int{18}
 }
 
 // PresenceState answers GetPresence. last_seen_ms is 0 when never seen.
@@ -1180,7 +1236,7 @@ type PresenceState struct {
 
 func (x *PresenceState) Reset() {
 	*x = PresenceState{}
-	mi := &file_actors_messages_proto_msgTypes[18]
+	mi := &file_actors_messages_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1192,7 +1248,7 @@ func (x *PresenceState) String() string {
 func (*PresenceState) ProtoMessage() {}
 
 func (x *PresenceState) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[18]
+	mi := &file_actors_messages_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1205,7 +1261,7 @@ func (x *PresenceState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PresenceState.ProtoReflect.Descriptor instead.
 func (*PresenceState) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{18}
+	return file_actors_messages_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PresenceState) GetOnline() bool {
@@ -1237,7 +1293,7 @@ type PresenceChanged struct {
 
 func (x *PresenceChanged) Reset() {
 	*x = PresenceChanged{}
-	mi := &file_actors_messages_proto_msgTypes[19]
+	mi := &file_actors_messages_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1249,7 +1305,7 @@ func (x *PresenceChanged) String() string {
 func (*PresenceChanged) ProtoMessage() {}
 
 func (x *PresenceChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[19]
+	mi := &file_actors_messages_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1262,7 +1318,7 @@ func (x *PresenceChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PresenceChanged.ProtoReflect.Descriptor instead.
 func (*PresenceChanged) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{19}
+	return file_actors_messages_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PresenceChanged) GetUserId() string {
@@ -1305,7 +1361,7 @@ type PresenceProbe struct {
 
 func (x *PresenceProbe) Reset() {
 	*x = PresenceProbe{}
-	mi := &file_actors_messages_proto_msgTypes[20]
+	mi := &file_actors_messages_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1317,7 +1373,7 @@ func (x *PresenceProbe) String() string {
 func (*PresenceProbe) ProtoMessage() {}
 
 func (x *PresenceProbe) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[20]
+	mi := &file_actors_messages_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1330,7 +1386,7 @@ func (x *PresenceProbe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PresenceProbe.ProtoReflect.Descriptor instead.
 func (*PresenceProbe) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{20}
+	return file_actors_messages_proto_rawDescGZIP(), []int{21}
 }
 
 // PostEvent asks a conversation grain to append an event about one of its
@@ -1349,7 +1405,7 @@ type PostEvent struct {
 
 func (x *PostEvent) Reset() {
 	*x = PostEvent{}
-	mi := &file_actors_messages_proto_msgTypes[21]
+	mi := &file_actors_messages_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1361,7 +1417,7 @@ func (x *PostEvent) String() string {
 func (*PostEvent) ProtoMessage() {}
 
 func (x *PostEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[21]
+	mi := &file_actors_messages_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1374,7 +1430,7 @@ func (x *PostEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostEvent.ProtoReflect.Descriptor instead.
 func (*PostEvent) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{21}
+	return file_actors_messages_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PostEvent) GetSenderId() string {
@@ -1424,7 +1480,7 @@ type RenameConversation struct {
 
 func (x *RenameConversation) Reset() {
 	*x = RenameConversation{}
-	mi := &file_actors_messages_proto_msgTypes[22]
+	mi := &file_actors_messages_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1436,7 +1492,7 @@ func (x *RenameConversation) String() string {
 func (*RenameConversation) ProtoMessage() {}
 
 func (x *RenameConversation) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[22]
+	mi := &file_actors_messages_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1449,7 +1505,7 @@ func (x *RenameConversation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenameConversation.ProtoReflect.Descriptor instead.
 func (*RenameConversation) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{22}
+	return file_actors_messages_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RenameConversation) GetActorId() string {
@@ -1479,7 +1535,7 @@ type SetMemberRole struct {
 
 func (x *SetMemberRole) Reset() {
 	*x = SetMemberRole{}
-	mi := &file_actors_messages_proto_msgTypes[23]
+	mi := &file_actors_messages_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1491,7 +1547,7 @@ func (x *SetMemberRole) String() string {
 func (*SetMemberRole) ProtoMessage() {}
 
 func (x *SetMemberRole) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[23]
+	mi := &file_actors_messages_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1504,7 +1560,7 @@ func (x *SetMemberRole) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMemberRole.ProtoReflect.Descriptor instead.
 func (*SetMemberRole) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{23}
+	return file_actors_messages_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SetMemberRole) GetActorId() string {
@@ -1546,7 +1602,7 @@ type Notify struct {
 
 func (x *Notify) Reset() {
 	*x = Notify{}
-	mi := &file_actors_messages_proto_msgTypes[24]
+	mi := &file_actors_messages_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1558,7 +1614,7 @@ func (x *Notify) String() string {
 func (*Notify) ProtoMessage() {}
 
 func (x *Notify) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[24]
+	mi := &file_actors_messages_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1571,7 +1627,7 @@ func (x *Notify) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Notify.ProtoReflect.Descriptor instead.
 func (*Notify) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{24}
+	return file_actors_messages_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Notify) GetKind() string {
@@ -1639,7 +1695,7 @@ type Notification struct {
 
 func (x *Notification) Reset() {
 	*x = Notification{}
-	mi := &file_actors_messages_proto_msgTypes[25]
+	mi := &file_actors_messages_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1651,7 +1707,7 @@ func (x *Notification) String() string {
 func (*Notification) ProtoMessage() {}
 
 func (x *Notification) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[25]
+	mi := &file_actors_messages_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1664,7 +1720,7 @@ func (x *Notification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Notification.ProtoReflect.Descriptor instead.
 func (*Notification) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{25}
+	return file_actors_messages_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Notification) GetSeq() int64 {
@@ -1728,7 +1784,7 @@ type NotificationPosted struct {
 
 func (x *NotificationPosted) Reset() {
 	*x = NotificationPosted{}
-	mi := &file_actors_messages_proto_msgTypes[26]
+	mi := &file_actors_messages_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1740,7 +1796,7 @@ func (x *NotificationPosted) String() string {
 func (*NotificationPosted) ProtoMessage() {}
 
 func (x *NotificationPosted) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[26]
+	mi := &file_actors_messages_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1753,7 +1809,7 @@ func (x *NotificationPosted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotificationPosted.ProtoReflect.Descriptor instead.
 func (*NotificationPosted) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{26}
+	return file_actors_messages_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *NotificationPosted) GetUserId() string {
@@ -1782,7 +1838,7 @@ type AvatarChanged struct {
 
 func (x *AvatarChanged) Reset() {
 	*x = AvatarChanged{}
-	mi := &file_actors_messages_proto_msgTypes[27]
+	mi := &file_actors_messages_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1794,7 +1850,7 @@ func (x *AvatarChanged) String() string {
 func (*AvatarChanged) ProtoMessage() {}
 
 func (x *AvatarChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[27]
+	mi := &file_actors_messages_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1807,7 +1863,7 @@ func (x *AvatarChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AvatarChanged.ProtoReflect.Descriptor instead.
 func (*AvatarChanged) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{27}
+	return file_actors_messages_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AvatarChanged) GetAvatarVersion() string {
@@ -1826,7 +1882,7 @@ type AvatarChangedResult struct {
 
 func (x *AvatarChangedResult) Reset() {
 	*x = AvatarChangedResult{}
-	mi := &file_actors_messages_proto_msgTypes[28]
+	mi := &file_actors_messages_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1838,7 +1894,7 @@ func (x *AvatarChangedResult) String() string {
 func (*AvatarChangedResult) ProtoMessage() {}
 
 func (x *AvatarChangedResult) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[28]
+	mi := &file_actors_messages_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1851,7 +1907,7 @@ func (x *AvatarChangedResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AvatarChangedResult.ProtoReflect.Descriptor instead.
 func (*AvatarChangedResult) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{28}
+	return file_actors_messages_proto_rawDescGZIP(), []int{29}
 }
 
 // ProfileChanged is broadcast by a user grain to every node's hub: the
@@ -1869,7 +1925,7 @@ type ProfileChanged struct {
 
 func (x *ProfileChanged) Reset() {
 	*x = ProfileChanged{}
-	mi := &file_actors_messages_proto_msgTypes[29]
+	mi := &file_actors_messages_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1881,7 +1937,7 @@ func (x *ProfileChanged) String() string {
 func (*ProfileChanged) ProtoMessage() {}
 
 func (x *ProfileChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_messages_proto_msgTypes[29]
+	mi := &file_actors_messages_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1894,7 +1950,7 @@ func (x *ProfileChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProfileChanged.ProtoReflect.Descriptor instead.
 func (*ProfileChanged) Descriptor() ([]byte, []int) {
-	return file_actors_messages_proto_rawDescGZIP(), []int{29}
+	return file_actors_messages_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ProfileChanged) GetUserId() string {
@@ -1981,7 +2037,10 @@ const file_actors_messages_proto_rawDesc = "" +
 	"error_code\x18\x01 \x01(\tR\terrorCode\x12'\n" +
 	"\x0fconversation_id\x18\x02 \x01(\tR\x0econversationId\"F\n" +
 	"\x0eMessagesPosted\x124\n" +
-	"\bmessages\x18\x01 \x03(\v2\x18.chat.actors.ChatMessageR\bmessages\"\x86\x01\n" +
+	"\bmessages\x18\x01 \x03(\v2\x18.chat.actors.ChatMessageR\bmessages\"V\n" +
+	"\x10ConversationHead\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x19\n" +
+	"\blast_seq\x18\x02 \x01(\x03R\alastSeq\"\x86\x01\n" +
 	"\x11MembershipChanged\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x14\n" +
@@ -2075,7 +2134,7 @@ func file_actors_messages_proto_rawDescGZIP() []byte {
 	return file_actors_messages_proto_rawDescData
 }
 
-var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_actors_messages_proto_goTypes = []any{
 	(*ChatMessage)(nil),         // 0: chat.actors.ChatMessage
 	(*Reaction)(nil),            // 1: chat.actors.Reaction
@@ -2087,33 +2146,34 @@ var file_actors_messages_proto_goTypes = []any{
 	(*RemoveMember)(nil),        // 7: chat.actors.RemoveMember
 	(*AdminResult)(nil),         // 8: chat.actors.AdminResult
 	(*MessagesPosted)(nil),      // 9: chat.actors.MessagesPosted
-	(*MembershipChanged)(nil),   // 10: chat.actors.MembershipChanged
-	(*MarkRead)(nil),            // 11: chat.actors.MarkRead
-	(*MarkReadResult)(nil),      // 12: chat.actors.MarkReadResult
-	(*ReceiptPosted)(nil),       // 13: chat.actors.ReceiptPosted
-	(*Typing)(nil),              // 14: chat.actors.Typing
-	(*TypingPosted)(nil),        // 15: chat.actors.TypingPosted
-	(*SessionsReport)(nil),      // 16: chat.actors.SessionsReport
-	(*GetPresence)(nil),         // 17: chat.actors.GetPresence
-	(*PresenceState)(nil),       // 18: chat.actors.PresenceState
-	(*PresenceChanged)(nil),     // 19: chat.actors.PresenceChanged
-	(*PresenceProbe)(nil),       // 20: chat.actors.PresenceProbe
-	(*PostEvent)(nil),           // 21: chat.actors.PostEvent
-	(*RenameConversation)(nil),  // 22: chat.actors.RenameConversation
-	(*SetMemberRole)(nil),       // 23: chat.actors.SetMemberRole
-	(*Notify)(nil),              // 24: chat.actors.Notify
-	(*Notification)(nil),        // 25: chat.actors.Notification
-	(*NotificationPosted)(nil),  // 26: chat.actors.NotificationPosted
-	(*AvatarChanged)(nil),       // 27: chat.actors.AvatarChanged
-	(*AvatarChangedResult)(nil), // 28: chat.actors.AvatarChangedResult
-	(*ProfileChanged)(nil),      // 29: chat.actors.ProfileChanged
+	(*ConversationHead)(nil),    // 10: chat.actors.ConversationHead
+	(*MembershipChanged)(nil),   // 11: chat.actors.MembershipChanged
+	(*MarkRead)(nil),            // 12: chat.actors.MarkRead
+	(*MarkReadResult)(nil),      // 13: chat.actors.MarkReadResult
+	(*ReceiptPosted)(nil),       // 14: chat.actors.ReceiptPosted
+	(*Typing)(nil),              // 15: chat.actors.Typing
+	(*TypingPosted)(nil),        // 16: chat.actors.TypingPosted
+	(*SessionsReport)(nil),      // 17: chat.actors.SessionsReport
+	(*GetPresence)(nil),         // 18: chat.actors.GetPresence
+	(*PresenceState)(nil),       // 19: chat.actors.PresenceState
+	(*PresenceChanged)(nil),     // 20: chat.actors.PresenceChanged
+	(*PresenceProbe)(nil),       // 21: chat.actors.PresenceProbe
+	(*PostEvent)(nil),           // 22: chat.actors.PostEvent
+	(*RenameConversation)(nil),  // 23: chat.actors.RenameConversation
+	(*SetMemberRole)(nil),       // 24: chat.actors.SetMemberRole
+	(*Notify)(nil),              // 25: chat.actors.Notify
+	(*Notification)(nil),        // 26: chat.actors.Notification
+	(*NotificationPosted)(nil),  // 27: chat.actors.NotificationPosted
+	(*AvatarChanged)(nil),       // 28: chat.actors.AvatarChanged
+	(*AvatarChangedResult)(nil), // 29: chat.actors.AvatarChangedResult
+	(*ProfileChanged)(nil),      // 30: chat.actors.ProfileChanged
 }
 var file_actors_messages_proto_depIdxs = []int32{
 	1,  // 0: chat.actors.ChatMessage.reactions:type_name -> chat.actors.Reaction
 	0,  // 1: chat.actors.PostMessageResult.message:type_name -> chat.actors.ChatMessage
 	4,  // 2: chat.actors.CreateConversation.members:type_name -> chat.actors.MemberSpec
 	0,  // 3: chat.actors.MessagesPosted.messages:type_name -> chat.actors.ChatMessage
-	25, // 4: chat.actors.NotificationPosted.notification:type_name -> chat.actors.Notification
+	26, // 4: chat.actors.NotificationPosted.notification:type_name -> chat.actors.Notification
 	5,  // [5:5] is the sub-list for method output_type
 	5,  // [5:5] is the sub-list for method input_type
 	5,  // [5:5] is the sub-list for extension type_name
@@ -2132,7 +2192,7 @@ func file_actors_messages_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_messages_proto_rawDesc), len(file_actors_messages_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

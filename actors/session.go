@@ -44,6 +44,7 @@ type session struct {
 // live delivery extends last, sync replay lowers low.
 type convState struct {
 	low, last      int64
+	head           int64         // the highest seq the grain said it stored (ConversationHead); 0 until then
 	filling        bool          // a gap repair (or the initial baseline) is in flight
 	pending        []*Delivery   // live deliveries held while filling
 	repairFailures int           // gap repairs in a row that found nothing

@@ -41,6 +41,24 @@ func (s *session) deliverFromHub(hubCtx actor.Context, d *Delivery) {
 	}
 }
 
+// headFromHub tells the session the conversation's last stored seq (called
+// on the hub's goroutine, after every batch the grain broadcast before it).
+// A session still below it lost a broadcast that no later message revealed:
+// it repairs the tail from the store.
+func (s *session) headFromHub(hubCtx actor.Context, conv string, seq int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.convs[conv]
+	if s.closing || !ok || seq <= st.head {
+		return
+	}
+	st.head = seq
+	if !st.filling && st.head > st.last {
+		st.filling = true
+		hubCtx.Send(s.self, &repairGap{conversationID: conv})
+	}
+}
+
 // eventFromHub hands a conversation event (typing, receipt) to the session
 // if its user is a member (called on the hub's goroutine).
 func (s *session) eventFromHub(conv string, ev Outbound) {
@@ -71,15 +89,33 @@ func (s *session) advance(st *convState, d *Delivery) (repair bool) {
 
 // onRepairGap starts the repair of a gap the hub found.
 func (s *session) onRepairGap(ctx actor.Context, r *repairGap) {
-	if st, ok := s.convs[r.conversationID]; ok && st.filling && len(st.pending) > 0 {
-		s.startRepair(ctx, r.conversationID, st)
+	st, ok := s.convs[r.conversationID]
+	if !ok || !st.filling {
+		return
 	}
+	sortPending(st)
+	if st.gapEnd() > st.last {
+		s.startRepair(ctx, r.conversationID, st)
+		return
+	}
+	// What was missing arrived meanwhile (a sync's tail): go on.
+	st.filling = false
+	s.flush(ctx, r.conversationID, st)
+}
+
+// gapEnd is the last seq a repair must fetch: the one before the first held
+// delivery, else the head the grain announced (at most last: no gap).
+func (st *convState) gapEnd() int64 {
+	if len(st.pending) > 0 {
+		return st.pending[0].Msg.Seq - 1
+	}
+	return max(st.head, st.last)
 }
 
 // startRepair loads the seqs missing before the first held delivery.
 func (s *session) startRepair(ctx actor.Context, conv string, st *convState) {
 	s.deps.Metrics.GapRepairs.Inc()
-	after, limit := st.last, int(st.pending[0].Msg.Seq-st.last-1)
+	after, limit := st.last, int(st.gapEnd()-st.last)
 	if limit > s.deps.Config.SyncLimit {
 		limit = s.deps.Config.SyncLimit
 	}
@@ -109,7 +145,8 @@ func (s *session) onFillDone(ctx actor.Context, f *fillDone) {
 			s.emit(ctx, &Delivery{Msg: m})
 		}
 	}
-	if st.last == before {
+	sortPending(st)
+	if st.last == before && st.gapEnd() > st.last {
 		s.retryRepair(ctx, f.conversationID, st)
 		return
 	}
@@ -154,9 +191,10 @@ func (s *session) onRetryFill(ctx actor.Context, r *retryFill) {
 	s.flush(ctx, r.conversationID, st)
 }
 
-// flush delivers held deliveries in seq order until one needs a repair.
+// flush delivers held deliveries in seq order until one needs a repair,
+// then repairs up to the announced head if live delivery is still below it.
 func (s *session) flush(ctx actor.Context, conv string, st *convState) {
-	sort.SliceStable(st.pending, func(i, j int) bool { return st.pending[i].Msg.Seq < st.pending[j].Msg.Seq })
+	sortPending(st)
 	for len(st.pending) > 0 && !st.filling {
 		d := st.pending[0]
 		st.pending = st.pending[1:]
@@ -164,4 +202,12 @@ func (s *session) flush(ctx actor.Context, conv string, st *convState) {
 			s.startRepair(ctx, conv, st)
 		}
 	}
+	if !st.filling && st.head > st.last {
+		st.filling = true
+		s.startRepair(ctx, conv, st)
+	}
+}
+
+func sortPending(st *convState) {
+	sort.SliceStable(st.pending, func(i, j int) bool { return st.pending[i].Msg.Seq < st.pending[j].Msg.Seq })
 }

@@ -15,8 +15,9 @@ type grainResolved struct {
 // syncDone brings the replay of a sync back to the session.
 type syncDone struct {
 	req  *ClientSync
-	msgs []*ChatMessage
+	msgs []*ChatMessage // the replay below low (when asked)
 	err  error
+	tail []*ChatMessage // stored after the session's last, oldest first
 }
 
 // historyDone brings a history page back to the session.
@@ -184,7 +185,11 @@ var (
 
 // onSync replays what the client missed. Messages in (low, last] were sent
 // on this connection already; a sync below low replays up to SyncLimit of
-// the newest missing ones, in ascending order, and lowers low.
+// the newest missing ones, in ascending order, and lowers low. Every sync
+// also reads the conversation's last seq from the store and first sends what
+// is stored after last: a broadcast lost between nodes is otherwise only
+// noticed when a later message arrives, and a sync must bring the client up
+// to what was stored when it asked.
 func (s *session) onSync(ctx actor.Context, r *ClientSync) {
 	st, ok := s.convs[r.ConversationID]
 	if !ok {
@@ -195,24 +200,43 @@ func (s *session) onSync(ctx actor.Context, r *ClientSync) {
 		st.syncQueue = append(st.syncQueue, r)
 		return
 	}
-	if r.AfterSeq >= st.low {
-		if r.AfterSeq > st.last && !st.filling && len(st.pending) == 0 {
-			st.last = r.AfterSeq // the client has these already
-		}
-		s.emit(ctx, &Synced{RequestID: r.RequestID, ConversationID: r.ConversationID, AfterSeq: r.AfterSeq, FromSeq: r.AfterSeq, LastSeq: st.last})
-		return
+	if r.AfterSeq > st.last && !st.filling && len(st.pending) == 0 {
+		st.last = r.AfterSeq // the client has these already
 	}
 	st.syncing = true
-	deps, before := s.deps, st.low+1
+	deps, before, last, replay := s.deps, st.low+1, st.last, r.AfterSeq < st.low
 	runAsync(ctx, func() any {
-		c, cancel := deps.storeCtx()
-		defer cancel()
-		msgs, err := loadPage(c, deps.Store, r.ConversationID, persistence.MessageQuery{Before: before, Limit: deps.Config.SyncLimit})
-		return &syncDone{req: r, msgs: msgs, err: err}
+		d := &syncDone{req: r}
+		d.tail = loadTail(deps, r.ConversationID, last)
+		if replay {
+			c, cancel := deps.storeCtx()
+			defer cancel()
+			d.msgs, d.err = loadPage(c, deps.Store, r.ConversationID, persistence.MessageQuery{Before: before, Limit: deps.Config.SyncLimit})
+		}
+		return d
 	})
 }
 
-// onSyncDone sends a sync's replay and its closing Synced.
+// loadTail returns up to SyncLimit messages stored after last, if the
+// store's last seq is above it. A failed read returns nothing: the sync
+// then answers from what the session knows, which stays true.
+func loadTail(deps *Deps, conv string, last int64) []*ChatMessage {
+	c, cancel := deps.storeCtx()
+	defer cancel()
+	head, err := deps.Store.LastSeq(c, conv)
+	if err != nil || head <= last {
+		return nil
+	}
+	limit := min(head-last, int64(deps.Config.SyncLimit))
+	msgs, err := loadPage(c, deps.Store, conv, persistence.MessageQuery{After: last, FromStart: true, Limit: int(limit)})
+	if err != nil {
+		return nil
+	}
+	return msgs
+}
+
+// onSyncDone sends a sync's replay, the stored messages live delivery
+// missed, and the closing Synced.
 func (s *session) onSyncDone(ctx actor.Context, d *syncDone) {
 	r := d.req
 	st, ok := s.convs[r.ConversationID]
@@ -227,20 +251,37 @@ func (s *session) onSyncDone(ctx actor.Context, d *syncDone) {
 		return
 	}
 	newLow := st.low
-	for _, m := range d.msgs {
-		if m.Seq > r.AfterSeq && m.Seq <= st.low {
-			if newLow == st.low {
-				newLow = m.Seq - 1
+	if r.AfterSeq < st.low {
+		for _, m := range d.msgs {
+			if m.Seq > r.AfterSeq && m.Seq <= st.low {
+				if newLow == st.low {
+					newLow = m.Seq - 1
+				}
+				s.emit(ctx, &Delivery{Msg: m})
 			}
+		}
+		if len(d.msgs) < s.deps.Config.SyncLimit || newLow <= r.AfterSeq {
+			newLow = r.AfterSeq // everything after AfterSeq is now out
+		}
+		st.low = newLow
+	} else {
+		newLow = r.AfterSeq
+	}
+	s.catchUp(ctx, st, d.tail)
+	s.emit(ctx, &Synced{RequestID: r.RequestID, ConversationID: r.ConversationID, AfterSeq: r.AfterSeq,
+		FromSeq: newLow, LastSeq: st.last, HasMore: newLow > r.AfterSeq})
+}
+
+// catchUp sends the stored messages that continue last (a sync's tail).
+// A repair in flight meanwhile finds its gap closed and goes on with what
+// it held (onFillDone).
+func (s *session) catchUp(ctx actor.Context, st *convState, tail []*ChatMessage) {
+	for _, m := range tail {
+		if m.Seq == st.last+1 {
+			st.last = m.Seq
 			s.emit(ctx, &Delivery{Msg: m})
 		}
 	}
-	if len(d.msgs) < s.deps.Config.SyncLimit || newLow <= r.AfterSeq {
-		newLow = r.AfterSeq // everything after AfterSeq is now out
-	}
-	st.low = newLow
-	s.emit(ctx, &Synced{RequestID: r.RequestID, ConversationID: r.ConversationID, AfterSeq: r.AfterSeq,
-		FromSeq: newLow, LastSeq: st.last, HasMore: newLow > r.AfterSeq})
 }
 
 // nextSync starts the next queued sync of a conversation.
