@@ -17,6 +17,7 @@ type hub struct {
 	byConv   map[string]map[string]*actor.PID // conversation -> session id -> session
 	byUser   map[string]map[string]*actor.PID // user -> session id -> session
 	sessions map[string]*hubEntry             // session id -> what it follows
+	seen     map[string]int64                 // conversation -> highest seq delivered to its sessions (while it has some)
 	presence hubPresence
 }
 
@@ -48,6 +49,7 @@ func SpawnHub(sys *actor.ActorSystem, deps *Deps) (*actor.PID, error) {
 			byConv:   map[string]map[string]*actor.PID{},
 			byUser:   map[string]map[string]*actor.PID{},
 			sessions: map[string]*hubEntry{},
+			seen:     map[string]int64{},
 		}
 	}, mailboxOptions(deps)...)
 	pid, err := sys.Root.SpawnNamed(props, HubName)
@@ -75,11 +77,7 @@ func (h *hub) Receive(ctx actor.Context) {
 	case *MessagesPosted:
 		h.onPosted(ctx, msg)
 	case *ConversationHead:
-		for id := range h.byConv[msg.ConversationId] {
-			if e := h.sessions[id]; e != nil {
-				e.direct.headFromHub(ctx, msg.ConversationId, msg.LastSeq)
-			}
-		}
+		h.onHead(ctx, msg)
 	case *MembershipChanged:
 		h.onMembership(msg)
 	case *ReceiptPosted:
@@ -140,7 +138,7 @@ func (h *hub) onUnregister(u *unregisterSession) {
 	delete(h.sessions, u.session.Id)
 	removeIndex(h.byUser, e.user, u.session.Id)
 	for _, c := range e.convs {
-		removeIndex(h.byConv, c, u.session.Id)
+		h.unfollow(c, u.session.Id)
 	}
 }
 
@@ -154,6 +152,7 @@ func (h *hub) onPosted(ctx actor.Context, p *MessagesPosted) {
 		if len(subs) == 0 {
 			continue
 		}
+		h.seen[m.ConversationId] = max(h.seen[m.ConversationId], m.Seq)
 		d := &Delivery{Msg: m}
 		if h.deps.Encode != nil {
 			d.Frame = h.deps.Encode(m)
@@ -163,6 +162,28 @@ func (h *hub) onPosted(ctx actor.Context, p *MessagesPosted) {
 				e.direct.deliverFromHub(ctx, d)
 			}
 		}
+	}
+}
+
+// onHead passes a grain's head to the conversation's sessions, unless this
+// hub delivered that seq itself: then every session got it (or holds it
+// behind a repair of its own), and only a lost broadcast needs the call.
+func (h *hub) onHead(ctx actor.Context, m *ConversationHead) {
+	if h.seen[m.ConversationId] >= m.LastSeq {
+		return
+	}
+	for id := range h.byConv[m.ConversationId] {
+		if e := h.sessions[id]; e != nil {
+			e.direct.headFromHub(ctx, m.ConversationId, m.LastSeq)
+		}
+	}
+}
+
+// unfollow removes a session from a conversation's index.
+func (h *hub) unfollow(conv, id string) {
+	removeIndex(h.byConv, conv, id)
+	if h.byConv[conv] == nil {
+		delete(h.seen, conv)
 	}
 }
 
@@ -180,7 +201,7 @@ func (h *hub) onMembership(m *MembershipChanged) {
 			continue
 		}
 		e.convs = slices.DeleteFunc(e.convs, func(c string) bool { return c == m.ConversationId })
-		removeIndex(h.byConv, m.ConversationId, id)
+		h.unfollow(m.ConversationId, id)
 		e.direct.leftFromHub(m.ConversationId)
 	}
 }
