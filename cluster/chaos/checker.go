@@ -307,11 +307,37 @@ func CheckI6(in Input) []Violation {
 			}
 			if len(missing) > 0 {
 				out = append(out, Violation{Invariant: I6, Conversation: conv, Seq: missing[0], Client: h.Client,
-					Detail: fmt.Sprintf("%d stored messages never received: seqs %s", len(missing), ranges(missing))})
+					Detail: fmt.Sprintf("%d stored messages never received: seqs %s%s", len(missing), ranges(missing),
+						missedContext(h, in.Store[conv], conv, missing[0]))})
 			}
 		}
 	}
 	return out
+}
+
+// missedContext describes, for a message a client never received, the
+// message, the client's last connection and its last sync of the
+// conversation: enough to tell a sync answered below the message from a
+// delivery lost after it.
+func missedContext(h *ClientHistory, stored []StoredMessage, conv string, seq int64) string {
+	var b strings.Builder
+	for _, m := range stored {
+		if m.Seq == seq {
+			fmt.Fprintf(&b, "; seq %d is %q (clientMsgId %s, created %s)", seq, m.Body, m.ClientMsgID, m.CreatedAt)
+		}
+	}
+	if n := len(h.Conns); n > 0 {
+		c := h.Conns[n-1]
+		fmt.Fprintf(&b, "; last connection %s to n%d (%s) opened %s", c.ID, c.Node+1, c.Phase, c.Opened.Format("15:04:05.000"))
+	}
+	for i := len(h.Syncs) - 1; i >= 0; i-- {
+		if r := h.Syncs[i]; r.Conversation == conv {
+			fmt.Fprintf(&b, "; last sync %s on %s: afterSeq %d, %s lastSeq %d at %s", r.ReqID, r.Conn, r.AfterSeq,
+				r.Result, r.LastSeq, r.End.Format("15:04:05.000"))
+			break
+		}
+	}
+	return b.String()
 }
 
 // CheckI7: deliveries only of conversations the client's user belongs to.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -276,5 +277,23 @@ func TestSeqSetContig(t *testing.T) {
 	}
 	if s.contig != 4 {
 		t.Fatalf("contig %d, want 4", s.contig)
+	}
+}
+
+// TestCheckI6NamesWhatWasMissed: the I6 detail names the missed message, the
+// client's last connection and its last sync of the conversation, so a
+// failed run tells a sync answered below the message from a lost delivery.
+func TestCheckI6NamesWhatWasMissed(t *testing.T) {
+	in := validInput()
+	c := in.Clients[1]
+	c.Deliveries = slices.DeleteFunc(c.Deliveries, func(d Delivery) bool { return d.Seq == 5 })
+	vs := CheckI6(in)
+	if len(vs) != 1 {
+		t.Fatalf("violations %v, want one", vs)
+	}
+	for _, want := range []string{"seqs 5", `clientMsgId u2-f`, "last sync", "afterSeq 3", "lastSeq 3"} {
+		if !strings.Contains(vs[0].Detail, want) {
+			t.Errorf("detail %q lacks %q", vs[0].Detail, want)
+		}
 	}
 }
