@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -18,7 +19,9 @@ type lossyNode struct {
 	sess  *actor.PID // bob's session
 }
 
-func startLossyNode(t *testing.T, dropSeq int64, headDelay time.Duration) *lossyNode {
+// startLossyNode starts a node that loses the broadcast of every seq drop
+// reports true for.
+func startLossyNode(t *testing.T, drop func(seq int64) bool, cfg Config) *lossyNode {
 	t.Helper()
 	st := openStore(t)
 	createConv(t, st, "c1", "alice", "bob")
@@ -28,7 +31,7 @@ func startLossyNode(t *testing.T, dropSeq int64, headDelay time.Duration) *lossy
 		switch m := c.Message().(type) {
 		case *actor.Started, *actor.Stopping, *actor.Stopped, *actor.Restarting:
 		case *MessagesPosted:
-			if m.Messages[0].Seq != dropSeq {
+			if !drop(m.Messages[0].Seq) {
 				c.Send(hub, m)
 			}
 		default:
@@ -36,7 +39,7 @@ func startLossyNode(t *testing.T, dropSeq int64, headDelay time.Duration) *lossy
 		}
 	}))
 	deps, err := NewDeps(Deps{Store: st, Hubs: func() []*actor.PID { return []*actor.PID{lossy} },
-		Config: Config{HeadDelay: headDelay}})
+		Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +55,10 @@ func startLossyNode(t *testing.T, dropSeq int64, headDelay time.Duration) *lossy
 		t.Fatal("first event is not ready")
 	}
 	return n
+}
+
+func dropSeqs(seqs ...int64) func(int64) bool {
+	return func(seq int64) bool { return slices.Contains(seqs, seq) }
 }
 
 func (n *lossyNode) next(t *testing.T, what string) Outbound {
@@ -79,7 +86,7 @@ func (n *lossyNode) wantDelivery(t *testing.T, seq int64) {
 // announcement makes the session fetch it from the store, in order, and
 // nothing else follows.
 func TestLostTailBroadcastIsRepaired(t *testing.T) {
-	n := startLossyNode(t, 3, 50*time.Millisecond)
+	n := startLossyNode(t, dropSeqs(3), Config{HeadDelay: 50 * time.Millisecond})
 	for _, k := range []string{"k1", "k2", "k3"} {
 		post(t, n.sys, n.grain, "alice", k, "hello")
 	}
@@ -100,7 +107,7 @@ func TestLostTailBroadcastIsRepaired(t *testing.T) {
 // client up to what the store held when it asked, also when live delivery
 // lost the last broadcast (and no head announcement came yet).
 func TestSyncCatchesUpWithTheStore(t *testing.T) {
-	n := startLossyNode(t, 3, time.Hour)
+	n := startLossyNode(t, dropSeqs(3), Config{HeadDelay: time.Hour})
 	for _, k := range []string{"k1", "k2", "k3"} {
 		post(t, n.sys, n.grain, "alice", k, "hello")
 	}
@@ -115,4 +122,26 @@ func TestSyncCatchesUpWithTheStore(t *testing.T) {
 	// The repaired seq is not sent twice when live delivery goes on.
 	post(t, n.sys, n.grain, "alice", "k4", "hello")
 	n.wantDelivery(t, 4)
+}
+
+// TestSyncTailLongerThanAPage: a sync finds more missing after the
+// connection's last than one page; it sends a page, answers, and the rest
+// follows in order by gap repair.
+func TestSyncTailLongerThanAPage(t *testing.T) {
+	n := startLossyNode(t, dropSeqs(3, 4, 5), Config{HeadDelay: time.Hour, SyncLimit: 2})
+	for _, k := range []string{"k1", "k2", "k3", "k4", "k5"} {
+		post(t, n.sys, n.grain, "alice", k, "hello")
+	}
+	n.wantDelivery(t, 1)
+	n.wantDelivery(t, 2)
+	n.sys.Root.Send(n.sess, &ClientSync{RequestID: "s", ConversationID: "c1", AfterSeq: 2})
+	n.wantDelivery(t, 3)
+	n.wantDelivery(t, 4)
+	ev := n.next(t, "synced")
+	if s, ok := ev.(*Synced); !ok || s.LastSeq != 4 || s.HasMore {
+		t.Fatalf("got %T %+v, want synced lastSeq 4", ev, ev)
+	}
+	n.wantDelivery(t, 5)
+	post(t, n.sys, n.grain, "alice", "k6", "hello")
+	n.wantDelivery(t, 6)
 }

@@ -17,7 +17,8 @@ type syncDone struct {
 	req  *ClientSync
 	msgs []*ChatMessage // the replay below low (when asked)
 	err  error
-	tail []*ChatMessage // stored after the session's last, oldest first
+	head int64          // the store's last seq (0 if unread)
+	tail []*ChatMessage // stored after the session's last, oldest first (up to SyncLimit)
 }
 
 // historyDone brings a history page back to the session.
@@ -207,7 +208,7 @@ func (s *session) onSync(ctx actor.Context, r *ClientSync) {
 	deps, before, last, replay := s.deps, st.low+1, st.last, r.AfterSeq < st.low
 	runAsync(ctx, func() any {
 		d := &syncDone{req: r}
-		d.tail = loadTail(deps, r.ConversationID, last)
+		d.head, d.tail = loadTail(deps, r.ConversationID, last)
 		if replay {
 			c, cancel := deps.storeCtx()
 			defer cancel()
@@ -217,22 +218,22 @@ func (s *session) onSync(ctx actor.Context, r *ClientSync) {
 	})
 }
 
-// loadTail returns up to SyncLimit messages stored after last, if the
-// store's last seq is above it. A failed read returns nothing: the sync
-// then answers from what the session knows, which stays true.
-func loadTail(deps *Deps, conv string, last int64) []*ChatMessage {
+// loadTail returns the store's last seq and, if it is above last, up to
+// SyncLimit of the messages after last. A failed read returns nothing: the
+// sync then answers from what the session knows, which stays true.
+func loadTail(deps *Deps, conv string, last int64) (int64, []*ChatMessage) {
 	c, cancel := deps.storeCtx()
 	defer cancel()
 	head, err := deps.Store.LastSeq(c, conv)
 	if err != nil || head <= last {
-		return nil
+		return 0, nil
 	}
 	limit := min(head-last, int64(deps.Config.SyncLimit))
 	msgs, err := loadPage(c, deps.Store, conv, persistence.MessageQuery{After: last, FromStart: true, Limit: int(limit)})
 	if err != nil {
-		return nil
+		return 0, nil
 	}
-	return msgs
+	return head, msgs
 }
 
 // onSyncDone sends a sync's replay, the stored messages live delivery
@@ -267,19 +268,27 @@ func (s *session) onSyncDone(ctx actor.Context, d *syncDone) {
 	} else {
 		newLow = r.AfterSeq
 	}
-	s.catchUp(ctx, st, d.tail)
+	s.catchUp(ctx, r.ConversationID, st, d.head, d.tail)
 	s.emit(ctx, &Synced{RequestID: r.RequestID, ConversationID: r.ConversationID, AfterSeq: r.AfterSeq,
 		FromSeq: newLow, LastSeq: st.last, HasMore: newLow > r.AfterSeq})
 }
 
-// catchUp sends the stored messages that continue last (a sync's tail).
-// A repair in flight meanwhile finds its gap closed and goes on with what
-// it held (onFillDone).
-func (s *session) catchUp(ctx actor.Context, st *convState, tail []*ChatMessage) {
+// catchUp sends the stored messages that continue last (a sync's tail). A
+// tail longer than one page comes after Synced, by the gap repair up to the
+// store's head. A repair in flight meanwhile finds its gap closed and goes
+// on with what it held (onFillDone).
+func (s *session) catchUp(ctx actor.Context, conv string, st *convState, head int64, tail []*ChatMessage) {
 	for _, m := range tail {
 		if m.Seq == st.last+1 {
 			st.last = m.Seq
 			s.emit(ctx, &Delivery{Msg: m})
+		}
+	}
+	if head > st.head {
+		st.head = head
+		if !st.filling && st.head > st.last {
+			st.filling = true
+			s.startRepair(ctx, conv, st)
 		}
 	}
 }
