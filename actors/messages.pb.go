@@ -1974,6 +1974,97 @@ func (x *ProfileChanged) GetConversationIds() []string {
 	return nil
 }
 
+// MemberProbe asks a node whether its cluster view lists member_id (the
+// asking node; see cluster/evict.go).
+type MemberProbe struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MemberId      string                 `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberProbe) Reset() {
+	*x = MemberProbe{}
+	mi := &file_actors_messages_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberProbe) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberProbe) ProtoMessage() {}
+
+func (x *MemberProbe) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberProbe.ProtoReflect.Descriptor instead.
+func (*MemberProbe) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *MemberProbe) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+// MemberProbeResult answers MemberProbe.
+type MemberProbeResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Listed        bool                   `protobuf:"varint,1,opt,name=listed,proto3" json:"listed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberProbeResult) Reset() {
+	*x = MemberProbeResult{}
+	mi := &file_actors_messages_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberProbeResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberProbeResult) ProtoMessage() {}
+
+func (x *MemberProbeResult) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_messages_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberProbeResult.ProtoReflect.Descriptor instead.
+func (*MemberProbeResult) Descriptor() ([]byte, []int) {
+	return file_actors_messages_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *MemberProbeResult) GetListed() bool {
+	if x != nil {
+		return x.Listed
+	}
+	return false
+}
+
 var File_actors_messages_proto protoreflect.FileDescriptor
 
 const file_actors_messages_proto_rawDesc = "" +
@@ -2120,7 +2211,11 @@ const file_actors_messages_proto_rawDesc = "" +
 	"\x0eProfileChanged\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12%\n" +
 	"\x0eavatar_version\x18\x02 \x01(\tR\ravatarVersion\x12)\n" +
-	"\x10conversation_ids\x18\x03 \x03(\tR\x0fconversationIdsB$Z\"github.com/actorchat/engine/actorsb\x06proto3"
+	"\x10conversation_ids\x18\x03 \x03(\tR\x0fconversationIds\"*\n" +
+	"\vMemberProbe\x12\x1b\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\"+\n" +
+	"\x11MemberProbeResult\x12\x16\n" +
+	"\x06listed\x18\x01 \x01(\bR\x06listedB$Z\"github.com/actorchat/engine/actorsb\x06proto3"
 
 var (
 	file_actors_messages_proto_rawDescOnce sync.Once
@@ -2134,7 +2229,7 @@ func file_actors_messages_proto_rawDescGZIP() []byte {
 	return file_actors_messages_proto_rawDescData
 }
 
-var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_actors_messages_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_actors_messages_proto_goTypes = []any{
 	(*ChatMessage)(nil),         // 0: chat.actors.ChatMessage
 	(*Reaction)(nil),            // 1: chat.actors.Reaction
@@ -2167,6 +2262,8 @@ var file_actors_messages_proto_goTypes = []any{
 	(*AvatarChanged)(nil),       // 28: chat.actors.AvatarChanged
 	(*AvatarChangedResult)(nil), // 29: chat.actors.AvatarChangedResult
 	(*ProfileChanged)(nil),      // 30: chat.actors.ProfileChanged
+	(*MemberProbe)(nil),         // 31: chat.actors.MemberProbe
+	(*MemberProbeResult)(nil),   // 32: chat.actors.MemberProbeResult
 }
 var file_actors_messages_proto_depIdxs = []int32{
 	1,  // 0: chat.actors.ChatMessage.reactions:type_name -> chat.actors.Reaction
@@ -2192,7 +2289,7 @@ func file_actors_messages_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_messages_proto_rawDesc), len(file_actors_messages_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   31,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -43,6 +43,15 @@ type Config struct {
 	RequestTimeout time.Duration
 	// HeartbeatExpiration is when gossip gives up on a silent member. Default 3s.
 	HeartbeatExpiration time.Duration
+	// OnEvicted, when set on a node of several, runs once when a peer in
+	// this node's view has not listed it for EvictAfter (see evict.go);
+	// peer is that peer's address. chatd exits so that a fresh member starts.
+	OnEvicted func(peer string)
+	// EvictAfter: see OnEvicted. Default 10s.
+	EvictAfter time.Duration
+	// ProbeInterval is how often a node asks its peers whether they list it.
+	// Default 1s.
+	ProbeInterval time.Duration
 }
 
 // ErrConfig reports an unusable Config.
@@ -66,6 +75,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.HeartbeatExpiration <= 0 {
 		c.HeartbeatExpiration = 3 * time.Second
+	}
+	if c.EvictAfter <= 0 {
+		c.EvictAfter = 10 * time.Second
+	}
+	if c.ProbeInterval <= 0 {
+		c.ProbeInterval = time.Second
 	}
 	return c
 }
@@ -110,7 +125,10 @@ type Node struct {
 	// members is our copy of the topology, kept from ClusterTopology events:
 	// upstream's MemberList.Members() reads its map without a lock.
 	mu      sync.Mutex
-	members []string // member addresses
+	members []string        // member addresses
+	ids     map[string]bool // member ids
+
+	stopWatch chan struct{} // ends the eviction watch
 }
 
 // Start joins the cluster, registers the conversation and user kinds, spawns the hub,
@@ -160,6 +178,14 @@ func Start(cfg Config, deps *actors.Deps, log *slog.Logger) (node *Node, err err
 		n.Stop(false)
 		return nil, err
 	}
+	if err = n.spawnMembersActor(); err != nil {
+		n.Stop(false)
+		return nil, fmt.Errorf("spawn %s: %w", MembersActor, err)
+	}
+	if cfg.Multi() && cfg.OnEvicted != nil {
+		n.stopWatch = make(chan struct{})
+		go n.watchEviction(n.stopWatch)
+	}
 	return n, nil
 }
 
@@ -177,11 +203,13 @@ func (n *Node) selfModel() (*automanaged.NodeModel, error) {
 
 func (n *Node) setMembers(ms []*pcluster.Member) {
 	addrs := make([]string, 0, len(ms))
+	ids := make(map[string]bool, len(ms))
 	for _, m := range ms {
 		addrs = append(addrs, m.Address())
+		ids[m.Id] = true
 	}
 	n.mu.Lock()
-	n.members = addrs
+	n.members, n.ids = addrs, ids
 	n.mu.Unlock()
 }
 
@@ -292,6 +320,10 @@ func (n *Node) Address() string { return n.System.Address() }
 
 // Stop leaves the cluster. graceful waits for ownership hand-over.
 func (n *Node) Stop(graceful bool) {
+	if n.stopWatch != nil {
+		close(n.stopWatch)
+		n.stopWatch = nil
+	}
 	n.Cluster.Shutdown(graceful)
 	n.closer()
 }

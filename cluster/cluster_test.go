@@ -236,3 +236,44 @@ func startEtcd(t *testing.T) string {
 }
 
 var _ persistence.Store = (*mongo.Store)(nil)
+
+// TestEvictedNodeFindsOut: a peer that drops a node from its view for good
+// (Proto.Actor's block list: here set by hand, as a failed health check or
+// an expired heartbeat would) makes the eviction watch fire: on the dropped
+// node, or, once the two block each other, on the one with the greater
+// member id. While both list each other, it never fires.
+func TestEvictedNodeFindsOut(t *testing.T) {
+	storeCfg := mongotest.Config(t, mongotest.URI(t))
+	p1, p2 := freePort(t), freePort(t)
+	peers := []string{fmt.Sprintf("127.0.0.1:%d", p1), fmt.Sprintf("127.0.0.1:%d", p2)}
+	type report struct{ node, peer string }
+	evicted := make(chan report, 2)
+	cfg := func(name string, am int) cluster.Config {
+		return cluster.Config{Provider: cluster.ProviderAutoManaged, Port: freePort(t), AutoManagedPort: am, Peers: peers,
+			ProbeInterval: 100 * time.Millisecond, EvictAfter: 3 * time.Second,
+			OnEvicted: func(peer string) { evicted <- report{name, peer} }}
+	}
+	a := startNode(t, cfg("a", p1), storeCfg)
+	b := startNode(t, cfg("b", p2), storeCfg)
+	waitMembers(t, 2, a, b)
+	select {
+	case r := <-evicted:
+		t.Fatalf("eviction reported by a healthy cluster: %+v", r)
+	case <-time.After(6 * time.Second):
+	}
+	a.node.Cluster.Remote.BlockList().Block(b.node.System.ID)
+	select {
+	case r := <-evicted:
+		t.Logf("eviction reported: %+v", r)
+		switch {
+		case r.node == "b" && r.peer == a.node.Address():
+		case r.node == "b" && r.peer == peers[0] && b.node.System.ID > a.node.System.ID:
+		case r.node == "a" && r.peer == peers[1] && a.node.System.ID > b.node.System.ID:
+		default:
+			t.Fatalf("eviction reported as %+v; a is %s (%s), b is %s (%s)", r,
+				a.node.Address(), a.node.System.ID, b.node.Address(), b.node.System.ID)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("b was dropped from a's view (a sees %v, b sees %v) but no node found out", a.node.Members(), b.node.Members())
+	}
+}

@@ -295,7 +295,7 @@ func exitText(p *Process, pid int) string {
 			case e.Signal != "":
 				return "signal " + e.Signal
 			case e.Status == ExitPaused:
-				return fmt.Sprintf("status %d: chatd --pause-exit", e.Status)
+				return fmt.Sprintf("status %d: chatd --pause-exit or --evict-exit", e.Status)
 			}
 			return fmt.Sprintf("status %d", e.Status)
 		}

@@ -20,7 +20,7 @@ type Exit struct {
 }
 
 // ExitPaused is chatd's exit status after it found itself paused beyond the
-// membership timeout (cmd/chatd --pause-exit).
+// membership timeout, or finds a peer evicted it (cmd/chatd --pause-exit, --evict-exit).
 const ExitPaused = 3
 
 // Process is one supervised OS process. Its supervisor goroutine restarts it

@@ -33,6 +33,7 @@ type node struct {
 	node    *cluster.Node
 	gateway *gateway.Server
 	ui      bool
+	evicted chan string // the peer that evicted this node (cluster.Config.OnEvicted)
 }
 
 func build(ctx context.Context, cfg config, log *slog.Logger) (*node, error) {
@@ -40,7 +41,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &node{store: store}
+	n := &node{store: store, evicted: make(chan string, 1)}
 	if err := n.wire(cfg, log); err != nil {
 		n.close(log)
 		return nil, err
@@ -61,10 +62,15 @@ func (n *node) wire(cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	n.node, err = cluster.Start(cluster.Config{
+	ccfg := cluster.Config{
 		Name: cfg.ClusterName, Host: cfg.ClusterHost, Port: cfg.ClusterPort, Provider: cfg.ClusterProvider,
 		Peers: cfg.ClusterPeers, AutoManagedPort: cfg.AutoManagedPort, EtcdEndpoints: cfg.EtcdEndpoints,
-	}, n.deps, log)
+	}
+	if cfg.EvictExit > 0 {
+		ccfg.EvictAfter = cfg.EvictExit
+		ccfg.OnEvicted = func(peer string) { n.evicted <- peer } // runs once
+	}
+	n.node, err = cluster.Start(ccfg, n.deps, log)
 	if err != nil {
 		return err
 	}

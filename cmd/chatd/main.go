@@ -29,6 +29,9 @@ func main() {
 	defer stop()
 	if err := run(ctx, cfg, log); err != nil {
 		log.Error("chatd stopped", "err", err)
+		if errors.Is(err, errEvicted) {
+			os.Exit(exitPaused)
+		}
 		os.Exit(1)
 	}
 }
@@ -80,6 +83,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	case <-ctx.Done():
 	case err = <-served:
 		log.Error("http server failed", "err", err)
+	case peer := <-n.evicted:
+		err = fmt.Errorf("%w by %s", errEvicted, peer)
 	}
 	log.Info("draining")
 	drainCtx, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeout)
@@ -111,8 +116,13 @@ func servePprof(addr string, log *slog.Logger) {
 	}
 }
 
-// exitPaused is chatd's exit status after it found itself paused too long.
+// exitPaused is chatd's exit status after it found itself paused too long,
+// or evicted by a peer (errEvicted): a supervisor restarts it as a fresh member.
 const exitPaused = 3
+
+// errEvicted ends run after the eviction watch fired (--evict-exit): the
+// node drains (clients reconnect elsewhere) and exits with exitPaused.
+var errEvicted = errors.New("evicted from the cluster")
 
 // watchPauses ends the process when a tick comes far later than scheduled:
 // the process was stopped (SIGSTOP, a VM pause, a long GC or swap storm)

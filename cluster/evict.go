@@ -1,0 +1,188 @@
+package cluster
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/cluster/clusterproviders/automanaged"
+
+	"github.com/actorchat/engine/actors"
+)
+
+// The eviction watch.
+//
+// Proto.Actor blocks a member that left a node's view for good: a failed
+// health check, an expired gossip heartbeat or etcd lease, and that member
+// id is never let back in. The member itself is not told. chatd exits
+// after a long pause of its own (--pause-exit), but a node dropped without
+// pausing that long (starved for a few seconds, a short network cut) would
+// run on half connected: grains on the peer that dropped it stop
+// broadcasting to its hub, and its sends to them may fail, for as long as
+// it lives.
+//
+// A one-sided drop does not stay one-sided for long: the dropped node stops
+// getting the other's gossip heartbeats and blocks it in turn, and two
+// nodes that block each other each run alone for good (their grains fenced
+// only by the store's epochs). So every ProbeInterval a node
+//   - asks each peer in its view whether the peer lists it (MemberProbe to
+//     the peer's MembersActor): one that has not for EvictAfter has evicted
+//     it, or cannot hear it, which is no better;
+//   - with the automanaged provider, reads every configured peer's health
+//     endpoint: a peer alive under a member id this node blocks, and that
+//     does not list this node either, is the other half of a split. Of the
+//     two, the node with the greater id restarts (one restart mends the
+//     pair: its new id is blocked nowhere).
+//
+// Either way Config.OnEvicted runs once, and chatd drains and exits so that
+// its supervisor starts a fresh member. (With etcd, only the first check
+// runs.)
+
+// MembersActor is the name of the actor that answers MemberProbe on every node.
+const MembersActor = "members"
+
+// spawnMembersActor starts the actor that tells peers whether this node
+// lists them.
+func (n *Node) spawnMembersActor() error {
+	props := actor.PropsFromFunc(func(c actor.Context) {
+		if p, ok := c.Message().(*actors.MemberProbe); ok {
+			c.Respond(&actors.MemberProbeResult{Listed: n.lists(p.MemberId)})
+		}
+	})
+	_, err := n.System.Root.SpawnNamed(props, MembersActor)
+	return err
+}
+
+// lists reports whether this node's view holds the member id.
+func (n *Node) lists(id string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.ids[id]
+}
+
+// probeResult is one peer's answer (listed false also for no answer).
+type probeResult struct {
+	addr   string
+	listed bool
+}
+
+// watchEviction runs until stop is closed or the node finds itself evicted.
+func (n *Node) watchEviction(stop <-chan struct{}) {
+	t := time.NewTicker(n.cfg.ProbeInterval)
+	defer t.Stop()
+	self := n.System.Address()
+	// confirmed is, per peer in the view, when it last listed us (at first:
+	// when we first saw it, so a peer gets EvictAfter to admit us).
+	confirmed := map[string]time.Time{}
+	// split is, per configured peer endpoint, since when it has been alive
+	// under a member id we block.
+	split := map[string]time.Time{}
+	results := make(chan probeResult)
+	splits := make(chan splitResult)
+	evicted := func(peer string, silent time.Duration, why string) {
+		n.log.Error("evicted: the cluster will not let this member id back in", "peer", peer,
+			"for", silent.Round(time.Millisecond).String(), "why", why)
+		n.cfg.OnEvicted(peer)
+	}
+	for {
+		select {
+		case <-stop:
+			return
+		case r := <-results:
+			if _, ok := confirmed[r.addr]; ok && r.listed {
+				confirmed[r.addr] = time.Now()
+			}
+		case r := <-splits:
+			if !r.blocked {
+				delete(split, r.endpoint)
+			} else if _, ok := split[r.endpoint]; !ok {
+				split[r.endpoint] = time.Now()
+			}
+		case now := <-t.C:
+			peers := map[string]bool{}
+			for _, addr := range n.Members() {
+				if addr != self {
+					peers[addr] = true
+				}
+			}
+			for addr := range confirmed {
+				if !peers[addr] {
+					delete(confirmed, addr) // it left our view: nothing to ask
+				}
+			}
+			for addr := range peers {
+				since, ok := confirmed[addr]
+				if !ok {
+					confirmed[addr], since = now, now
+				}
+				if silent := now.Sub(since); silent > n.cfg.EvictAfter {
+					evicted(addr, silent, "a peer in this node's view does not list it")
+					return
+				}
+				go n.probe(addr, results, stop)
+			}
+			for endpoint, since := range split {
+				if d := now.Sub(since); d > n.cfg.EvictAfter {
+					evicted(endpoint, d, "a peer this node blocks is alive: the cluster is split, and this node has the greater id")
+					return
+				}
+			}
+			if n.cfg.Provider == ProviderAutoManaged {
+				for _, endpoint := range n.cfg.Peers {
+					go n.checkSplit(endpoint, splits, stop)
+				}
+			}
+		}
+	}
+}
+
+// probe asks one peer whether it lists this node.
+func (n *Node) probe(addr string, results chan<- probeResult, stop <-chan struct{}) {
+	r := probeResult{addr: addr, listed: n.listedBy(addr)}
+	select {
+	case results <- r:
+	case <-stop:
+	}
+}
+
+// listedBy asks the node at addr (its remoting address) whether it lists
+// this node; no answer counts as no.
+func (n *Node) listedBy(addr string) bool {
+	res, err := n.System.Root.RequestFuture(actor.NewPID(addr, MembersActor),
+		&actors.MemberProbe{MemberId: n.System.ID}, n.cfg.RequestTimeout).Result()
+	r, _ := res.(*actors.MemberProbeResult)
+	return err == nil && r != nil && r.Listed
+}
+
+// splitResult is one configured peer's state (blocked false also when it
+// does not answer: a dead peer is no split).
+type splitResult struct {
+	endpoint string
+	blocked  bool
+}
+
+// checkSplit reads a peer's automanaged health endpoint and reports whether
+// it is alive under a member id this node blocks and smaller than its own.
+func (n *Node) checkSplit(endpoint string, out chan<- splitResult, stop <-chan struct{}) {
+	r := splitResult{endpoint: endpoint}
+	client := http.Client{Timeout: n.cfg.RequestTimeout}
+	if res, err := client.Get("http://" + endpoint + "/_health"); err == nil {
+		var m automanaged.NodeModel
+		if res.StatusCode == http.StatusOK && json.NewDecoder(res.Body).Decode(&m) == nil {
+			r.blocked = m.ID != "" && m.ID < n.System.ID && n.Cluster.Remote.BlockList().IsBlocked(m.ID)
+		}
+		_ = res.Body.Close()
+		// One-sided (it still lists us): it is the dropped one, and its own
+		// watch restarts it.
+		if r.blocked && n.listedBy(net.JoinHostPort(m.Address, strconv.Itoa(m.Port))) {
+			r.blocked = false
+		}
+	}
+	select {
+	case out <- r:
+	case <-stop:
+	}
+}
