@@ -190,7 +190,7 @@ func Start(cfg Config, deps *actors.Deps, log *slog.Logger) (node *Node, err err
 }
 
 // selfModel is what this node's automanaged endpoint answers.
-func (n *Node) selfModel() (*automanaged.NodeModel, error) {
+func (n *Node) selfModel() (*HealthModel, error) {
 	if n.Cluster == nil {
 		return nil, errors.New("not started")
 	}
@@ -198,7 +198,10 @@ func (n *Node) selfModel() (*automanaged.NodeModel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return automanaged.NewNode(n.cfg.Name, n.System.ID, host, port, n.cfg.AutoManagedPort, []string{actors.Kind, actors.UserKind}), nil
+	return &HealthModel{
+		NodeModel: *automanaged.NewNode(n.cfg.Name, n.System.ID, host, port, n.cfg.AutoManagedPort, []string{actors.Kind, actors.UserKind}),
+		View:      n.view(),
+	}, nil
 }
 
 func (n *Node) setMembers(ms []*pcluster.Member) {

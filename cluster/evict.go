@@ -2,13 +2,12 @@ package cluster
 
 import (
 	"encoding/json"
-	"net"
+	"maps"
 	"net/http"
-	"strconv"
+	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/cluster/clusterproviders/automanaged"
 
 	"github.com/actorchat/engine/actors"
 )
@@ -32,10 +31,11 @@ import (
 //     the peer's MembersActor): one that has not for EvictAfter has evicted
 //     it, or cannot hear it, which is no better;
 //   - with the automanaged provider, reads every configured peer's health
-//     endpoint: a peer alive under a member id this node blocks, and that
-//     does not list this node either, is the other half of a split. Of the
-//     two, the node with the greater id restarts (one restart mends the
-//     pair: its new id is blocked nowhere).
+//     endpoint (which also lists the peer's view): a peer alive under a
+//     member id this node blocks, and that does not list this node either,
+//     is the other half of a split. The node on the smaller side restarts
+//     (on equal sides, the one with the greater id): one restart mends the
+//     pair, since its new id is blocked nowhere.
 //
 // Either way Config.OnEvicted runs once, and chatd drains and exits so that
 // its supervisor starts a fresh member. (With etcd, only the first check
@@ -61,6 +61,13 @@ func (n *Node) lists(id string) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.ids[id]
+}
+
+// view returns the member ids this node's view holds.
+func (n *Node) view() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Sorted(maps.Keys(n.ids))
 }
 
 // probeResult is one peer's answer (listed false also for no answer).
@@ -126,7 +133,7 @@ func (n *Node) watchEviction(stop <-chan struct{}) {
 			}
 			for endpoint, since := range split {
 				if d := now.Sub(since); d > n.cfg.EvictAfter {
-					evicted(endpoint, d, "a peer this node blocks is alive: the cluster is split, and this node has the greater id")
+					evicted(endpoint, d, "a peer this node blocks is alive and does not list it either: the cluster is split, and this node is on the smaller side")
 					return
 				}
 			}
@@ -165,21 +172,21 @@ type splitResult struct {
 }
 
 // checkSplit reads a peer's automanaged health endpoint and reports whether
-// it is alive under a member id this node blocks and smaller than its own.
+// this node should leave a split with it: the peer is alive under a member
+// id this node blocks, it does not list this node either (one-sided, the
+// dropped node's own watch restarts it), and this node is on the smaller
+// side (on equal sides: it has the greater id). One restart mends the pair.
 func (n *Node) checkSplit(endpoint string, out chan<- splitResult, stop <-chan struct{}) {
 	r := splitResult{endpoint: endpoint}
 	client := http.Client{Timeout: n.cfg.RequestTimeout}
 	if res, err := client.Get("http://" + endpoint + "/_health"); err == nil {
-		var m automanaged.NodeModel
-		if res.StatusCode == http.StatusOK && json.NewDecoder(res.Body).Decode(&m) == nil {
-			r.blocked = m.ID != "" && m.ID < n.System.ID && n.Cluster.Remote.BlockList().IsBlocked(m.ID)
+		var m HealthModel
+		if res.StatusCode == http.StatusOK && json.NewDecoder(res.Body).Decode(&m) == nil && m.ID != "" &&
+			n.Cluster.Remote.BlockList().IsBlocked(m.ID) && !slices.Contains(m.View, n.System.ID) {
+			mine, theirs := len(n.view()), len(m.View)
+			r.blocked = mine < theirs || (mine == theirs && n.System.ID > m.ID)
 		}
 		_ = res.Body.Close()
-		// One-sided (it still lists us): it is the dropped one, and its own
-		// watch restarts it.
-		if r.blocked && n.listedBy(net.JoinHostPort(m.Address, strconv.Itoa(m.Port))) {
-			r.blocked = false
-		}
 	}
 	select {
 	case out <- r:

@@ -29,7 +29,7 @@ const (
 
 // newProvider builds the membership provider named by cfg. Its closer stops
 // what the provider started outside Proto.Actor's own shutdown.
-func newProvider(cfg Config, self func() (*automanaged.NodeModel, error)) (pcluster.ClusterProvider, func(), error) {
+func newProvider(cfg Config, self func() (*HealthModel, error)) (pcluster.ClusterProvider, func(), error) {
 	switch cfg.Provider {
 	case ProviderLocal:
 		return test.NewTestProvider(test.NewInMemAgent()), func() {}, nil
@@ -45,10 +45,18 @@ func newProvider(cfg Config, self func() (*automanaged.NodeModel, error)) (pclus
 	return nil, nil, fmt.Errorf("%w: unknown provider %q", ErrConfig, cfg.Provider)
 }
 
+// HealthModel is what a node's automanaged endpoint answers: the member
+// model the provider reads, plus the member ids this node's view holds
+// (which the provider ignores, and evict.go reads to find splits).
+type HealthModel struct {
+	automanaged.NodeModel
+	View []string `json:"view"`
+}
+
 // newAutoManaged builds the automanaged provider with its health endpoint
 // bound to Config.Host (upstream binds 0.0.0.0; we hand it a listener of our
 // own, so a node on loopback stays on loopback).
-func newAutoManaged(cfg Config, self func() (*automanaged.NodeModel, error)) (pcluster.ClusterProvider, func(), error) {
+func newAutoManaged(cfg Config, self func() (*HealthModel, error)) (pcluster.ClusterProvider, func(), error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.AutoManagedPort)))
 	if err != nil {
 		return nil, nil, fmt.Errorf("cluster: automanaged listener: %w", err)

@@ -113,6 +113,33 @@ func TestChaosShort(t *testing.T) {
 	t.Run("tampered", func(t *testing.T) { testTampered(t, res.Input) })
 }
 
+// TestChaosSplitHeals: a node paused just long enough for its peers to
+// drop it, but not for its own --pause-exit, ends up in a split that
+// Proto.Actor never mends by itself. The node must find out and restart on
+// its own (--evict-exit), without the harness's healer, and no invariant
+// may break meanwhile.
+func TestChaosSplitHeals(t *testing.T) {
+	res := runChaos(t, Config{
+		Duration: 20 * time.Second, Seed: 20261123, FaultInterval: 8 * time.Second,
+		Faults: []FaultKind{FaultShortPause},
+	})
+	if len(res.Faults) == 0 {
+		t.Fatal("no short pause injected")
+	}
+	for _, f := range res.Faults {
+		if !f.SelfExit || f.HealerRestart {
+			t.Errorf("short pause of %s (hold %s): exited by itself %v, restarted by the healer %v; want a self exit",
+				f.Target, f.Hold, f.SelfExit, f.HealerRestart)
+		}
+	}
+	for _, e := range res.HealErrors {
+		t.Errorf("heal: %s", e)
+	}
+	for _, v := range res.Violations[:min(len(res.Violations), 20)] {
+		t.Errorf("violation: %s", v)
+	}
+}
+
 // cloneInput deep-copies a checker input.
 func cloneInput(t *testing.T, in Input) Input {
 	t.Helper()

@@ -18,6 +18,11 @@ const (
 	FaultKill FaultKind = "kill"
 	// FaultPause: SIGSTOP a node past the membership timeout (4–6 s), SIGCONT.
 	FaultPause FaultKind = "pause"
+	// FaultShortPause: SIGSTOP a node for 2.55–2.9 s, SIGCONT: longer than
+	// the peers' 2 s health timeout plus their 500 ms poll interval, so they
+	// drop it, but below chatd's --pause-exit, so only its eviction watch
+	// (--evict-exit) mends the split that follows.
+	FaultShortPause FaultKind = "short-pause"
 	// FaultStorePause: SIGSTOP the store for 2–4 s, SIGCONT.
 	FaultStorePause FaultKind = "store-pause"
 	// FaultStoreKill: SIGKILL the store, restart it on the same data and port after 1–2 s.
@@ -25,7 +30,7 @@ const (
 )
 
 // AllFaults are the kinds ParseFaults accepts.
-var AllFaults = []FaultKind{FaultKill, FaultPause, FaultStorePause, FaultStoreKill}
+var AllFaults = []FaultKind{FaultKill, FaultPause, FaultShortPause, FaultStorePause, FaultStoreKill}
 
 // ParseFaults parses a comma-separated list of fault kinds.
 func ParseFaults(s string) ([]FaultKind, error) {
@@ -42,7 +47,7 @@ func ParseFaults(s string) ([]FaultKind, error) {
 			}
 		}
 		if !ok {
-			return nil, fmt.Errorf("unknown fault %q (kill, pause, store-pause, store-kill)", f)
+			return nil, fmt.Errorf("unknown fault %q (kill, pause, short-pause, store-pause, store-kill)", f)
 		}
 	}
 	return out, nil
@@ -143,7 +148,7 @@ func (n *nemesis) Faults() []*Fault {
 
 func (n *nemesis) inject(ctx context.Context, kind FaultKind) {
 	f := &Fault{Kind: kind, Node: -1, Target: "store"}
-	if kind == FaultKill || kind == FaultPause {
+	if kind == FaultKill || kind == FaultPause || kind == FaultShortPause {
 		f.Node = n.rng.IntN(len(n.cl.Nodes))
 		f.Target = n.cl.Nodes[f.Node].Name
 	}
@@ -154,7 +159,11 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind) {
 	case FaultStoreKill:
 		err = n.kill(ctx, f, n.cl.Store, n.span(time.Second, 2*time.Second))
 	case FaultPause:
-		err = n.pauseNode(ctx, f)
+		err = n.pauseNode(ctx, f, n.span(4*time.Second, 6*time.Second), 3*time.Second)
+	case FaultShortPause:
+		// A split shows after the gossip heartbeat expiry; the watch then
+		// waits --evict-exit (10 s) before the node restarts.
+		err = n.pauseNode(ctx, f, n.span(2550*time.Millisecond, 2900*time.Millisecond), 20*time.Second)
 	case FaultStorePause:
 		err = n.pause(f, n.cl.Store, n.span(2*time.Second, 4*time.Second))
 		if err == nil {
@@ -222,20 +231,21 @@ func (n *nemesis) pause(f *Fault, p *Process, hold time.Duration) error {
 	return err
 }
 
-// pauseNode pauses a node past the membership timeout. After SIGCONT the
-// node either exits by itself (chatd --pause-exit; its supervisor restarts
-// it) or stays: then it is probed, and restarted if the others no longer
-// talk to it.
-func (n *nemesis) pauseNode(ctx context.Context, f *Fault) error {
+// pauseNode pauses a node for hold. Within exitWait after SIGCONT the node
+// either exits by itself (chatd --pause-exit or --evict-exit; its
+// supervisor restarts it) or stays: then it is probed, and restarted if the
+// others no longer talk to it (a healer restart: a failure of the node's
+// own watches).
+func (n *nemesis) pauseNode(ctx context.Context, f *Fault, hold, exitWait time.Duration) error {
 	node := n.cl.Nodes[f.Node]
 	up := node.Proc.UpChan()
-	if err := n.pause(f, node.Proc, n.span(4*time.Second, 6*time.Second)); err != nil {
+	if err := n.pause(f, node.Proc, hold); err != nil {
 		return err
 	}
 	select {
 	case <-up:
 		f.SelfExit = true
-	case <-time.After(3 * time.Second):
+	case <-time.After(exitWait):
 	}
 	if !f.SelfExit && exitedSince(node.Proc, f.PID) {
 		f.SelfExit = true

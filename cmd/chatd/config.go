@@ -115,7 +115,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.AutoManagedPort, "automanaged-port", envInt("automanaged-port", 0), "automanaged: this node's membership endpoint port")
 	fs.StringVar(&etcdEndpoints, "etcd-endpoints", env("etcd-endpoints", ""), "etcd: comma-separated endpoints")
 	fs.DurationVar(&c.PauseExit, "pause-exit", envDur("pause-exit", 3*time.Second), "in a multi-node cluster, exit (status 3) when the process finds it was paused or starved for longer than this: the other nodes have evicted it and will not let it back in, so it must restart (0 disables)")
-	fs.DurationVar(&c.EvictExit, "evict-exit", envDur("evict-exit", 10*time.Second), "in a multi-node cluster, drain and exit (status 3) when a peer in this node's view has not listed it for this long: that peer evicted it and will never let it back in, so it must restart as a fresh member (0 disables)")
+	fs.DurationVar(&c.EvictExit, "evict-exit", envDur("evict-exit", 10*time.Second), "in a multi-node cluster, drain and exit (status 3) when, for this long, a peer in this node's view has not listed it, or the cluster is split with this node on the smaller side: the peers evicted it and will never let it back in, so it must restart as a fresh member (0 disables)")
 	fs.DurationVar(&c.GrainTimeout, "grain-timeout", envDur("grain-timeout", 0), "how long a session waits for a conversation grain to answer a send before answering unavailable (default 5s single node, 2s in a cluster, where a grain on a dead node must fail over fast)")
 	fs.StringVar(&c.PprofListen, "pprof-listen", env("pprof-listen", ""), "address for net/http/pprof (off when empty; keep it on loopback)")
 	l := &c.Limits
