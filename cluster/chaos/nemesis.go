@@ -163,7 +163,7 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind) {
 	case FaultShortPause:
 		// A split shows after the gossip heartbeat expiry; the watch then
 		// waits --evict-exit (10 s) before the node restarts.
-		err = n.pauseNode(ctx, f, n.span(2550*time.Millisecond, 2900*time.Millisecond), 20*time.Second)
+		err = n.pauseNode(ctx, f, n.span(2550*time.Millisecond, 2900*time.Millisecond), 30*time.Second)
 	case FaultStorePause:
 		err = n.pause(f, n.cl.Store, n.span(2*time.Second, 4*time.Second))
 		if err == nil {
