@@ -49,6 +49,11 @@ type Config struct {
 	OnEvicted func(peer string)
 	// EvictAfter: see OnEvicted. Default 10s.
 	EvictAfter time.Duration
+	// SplitAfter is how long a split (a live peer this node blocks that
+	// does not list it either; automanaged only) must last before the node
+	// on the smaller side runs OnEvicted. A split never mends by itself, so
+	// this is short. Default 3s.
+	SplitAfter time.Duration
 	// ProbeInterval is how often a node asks its peers whether they list it.
 	// Default 1s.
 	ProbeInterval time.Duration
@@ -81,6 +86,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ProbeInterval <= 0 {
 		c.ProbeInterval = time.Second
+	}
+	if c.SplitAfter <= 0 {
+		c.SplitAfter = 3 * time.Second
 	}
 	return c
 }

@@ -33,9 +33,10 @@ import (
 //   - with the automanaged provider, reads every configured peer's health
 //     endpoint (which also lists the peer's view): a peer alive under a
 //     member id this node blocks, and that does not list this node either,
-//     is the other half of a split. The node on the smaller side restarts
-//     (on equal sides, the one with the greater id): one restart mends the
-//     pair, since its new id is blocked nowhere.
+//     is the other half of a split, which never mends by itself: after
+//     SplitAfter the node on the smaller side restarts (on equal sides, the
+//     one with the greater id): one restart mends the pair, since its new
+//     id is blocked nowhere.
 //
 // Either way Config.OnEvicted runs once, and chatd drains and exits so that
 // its supervisor starts a fresh member. (With etcd, only the first check
@@ -132,7 +133,7 @@ func (n *Node) watchEviction(stop <-chan struct{}) {
 				go n.probe(addr, results, stop)
 			}
 			for endpoint, since := range split {
-				if d := now.Sub(since); d > n.cfg.EvictAfter {
+				if d := now.Sub(since); d > n.cfg.SplitAfter {
 					evicted(endpoint, d, "a peer this node blocks is alive and does not list it either: the cluster is split, and this node is on the smaller side")
 					return
 				}

@@ -162,7 +162,8 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind) {
 		err = n.pauseNode(ctx, f, n.span(4*time.Second, 6*time.Second), 3*time.Second)
 	case FaultShortPause:
 		// A split shows after the gossip heartbeat expiry; the watch then
-		// waits --evict-exit (10 s) before the node restarts.
+		// restarts the node within seconds (cluster.Config.SplitAfter), or
+		// after --evict-exit (10 s) if its peers just stop listing it.
 		err = n.pauseNode(ctx, f, n.span(2550*time.Millisecond, 2900*time.Millisecond), 30*time.Second)
 	case FaultStorePause:
 		err = n.pause(f, n.cl.Store, n.span(2*time.Second, 4*time.Second))
