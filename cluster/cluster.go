@@ -43,20 +43,21 @@ type Config struct {
 	RequestTimeout time.Duration
 	// HeartbeatExpiration is when gossip gives up on a silent member. Default 3s.
 	HeartbeatExpiration time.Duration
-	// OnEvicted, when set on a node of several, runs once when a peer in
-	// this node's view has not listed it for EvictAfter (see evict.go);
-	// peer is that peer's address. chatd exits so that a fresh member starts.
+	// OnEvicted, when set on a node of several, runs once when the node
+	// finds that its peers dropped it for good (see evict.go); peer is the
+	// address of the peer that showed it. chatd exits so that a fresh member
+	// starts.
 	OnEvicted func(peer string)
-	// EvictAfter: see OnEvicted. Default 10s.
+	// EvictAfter: a node checks nothing in its first EvictAfter, and (etcd)
+	// leaves when a peer in its view has not listed it for that long.
+	// Default 10s.
 	EvictAfter time.Duration
-	// SplitAfter is how long a split (a live peer this node blocks that
-	// does not list it either; automanaged only) must last before the node
-	// on the smaller side runs OnEvicted. A split never mends by itself, so
-	// this is short. Default 3s.
-	SplitAfter time.Duration
-	// ProbeInterval is how often a node asks its peers whether they list it.
-	// Default 1s.
+	// ProbeInterval is how often a node checks. Default 1s.
 	ProbeInterval time.Duration
+	// SplitAfter (automanaged) is how long a node and a live peer may not
+	// both list each other before the one to leave leaves. Proto.Actor
+	// never mends that by itself, so this is short. Default 3s.
+	SplitAfter time.Duration
 }
 
 // ErrConfig reports an unusable Config.

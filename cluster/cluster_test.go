@@ -239,9 +239,8 @@ var _ persistence.Store = (*mongo.Store)(nil)
 
 // TestEvictedNodeFindsOut: a peer that drops a node from its view for good
 // (Proto.Actor's block list: here set by hand, as a failed health check or
-// an expired heartbeat would) makes the eviction watch fire: on the dropped
-// node, or, once the two block each other, on the one with the greater
-// member id. While both list each other, it never fires.
+// an expired heartbeat would) makes the eviction watch fire on one of the
+// two, naming the other. While both list each other, it never fires.
 func TestEvictedNodeFindsOut(t *testing.T) {
 	storeCfg := mongotest.Config(t, mongotest.URI(t))
 	p1, p2 := freePort(t), freePort(t)
@@ -267,13 +266,43 @@ func TestEvictedNodeFindsOut(t *testing.T) {
 		t.Logf("eviction reported: %+v", r)
 		switch {
 		case r.node == "b" && r.peer == a.node.Address():
-		case r.node == "b" && r.peer == peers[0] && b.node.System.ID > a.node.System.ID:
-		case r.node == "a" && r.peer == peers[1] && a.node.System.ID > b.node.System.ID:
+		case r.node == "a" && r.peer == b.node.Address():
 		default:
 			t.Fatalf("eviction reported as %+v; a is %s (%s), b is %s (%s)", r,
 				a.node.Address(), a.node.System.ID, b.node.Address(), b.node.System.ID)
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatalf("b was dropped from a's view (a sees %v, b sees %v) but no node found out", a.node.Members(), b.node.Members())
+	}
+}
+
+// TestDecideLeave: of two nodes that do not both list each other, the one
+// fewer live views list leaves, then the one listing fewer, then the
+// greater id; nodes that agree stay.
+func TestDecideLeave(t *testing.T) {
+	node := func(id string, view ...string) cluster.HealthModel {
+		m := cluster.HealthModel{View: view}
+		m.ID, m.Address, m.Port = id, "127.0.0.1", int(id[0])
+		return m
+	}
+	n1, n2 := node("1", "1", "2"), node("2", "1", "2")
+	cases := []struct {
+		name   string
+		models []cluster.HealthModel // [0] decides
+		leave  bool
+	}{
+		{"healthy", []cluster.HealthModel{node("1", "1", "2", "3"), node("2", "1", "2", "3"), node("3", "1", "2", "3")}, false},
+		{"paused node dropped everyone: it leaves", []cluster.HealthModel{node("3", "3"), n1, n2}, true},
+		{"the majority stays", []cluster.HealthModel{n1, n2, node("3", "3")}, false},
+		{"one-sided: the node that still lists the other stays", []cluster.HealthModel{node("1", "1", "2", "3"), node("2", "1", "2"), node("3", "2", "3")}, false},
+		{"one-sided: the node that dropped a live peer leaves", []cluster.HealthModel{node("3", "2", "3"), node("1", "1", "2", "3"), node("2", "1", "2")}, true},
+		{"two nodes apart: the greater id leaves", []cluster.HealthModel{node("2", "2"), node("1", "1")}, true},
+		{"two nodes apart: the smaller id stays", []cluster.HealthModel{node("1", "1"), node("2", "2")}, false},
+		{"a peer that is down is not weighed", []cluster.HealthModel{n1}, false},
+	}
+	for _, c := range cases {
+		if got := cluster.DecideLeave(c.models); got != c.leave {
+			t.Errorf("%s: leave %v, want %v", c.name, got, c.leave)
+		}
 	}
 }

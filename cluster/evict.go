@@ -5,6 +5,8 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -18,29 +20,29 @@ import (
 // health check, an expired gossip heartbeat or etcd lease, and that member
 // id is never let back in. The member itself is not told. chatd exits
 // after a long pause of its own (--pause-exit), but a node dropped without
-// pausing that long (starved for a few seconds, a short network cut) would
-// run on half connected: grains on the peer that dropped it stop
-// broadcasting to its hub, and its sends to them may fail, for as long as
-// it lives.
+// pausing that long (a 2.6 s SIGSTOP does it: the peers' health check times
+// out after 2 s) would run half connected for as long as it lives: grains
+// on the peers that dropped it stop broadcasting to its hub. Nor does a
+// drop stay one-sided: the dropped node stops getting the others' gossip
+// heartbeats and drops them in turn, and the cluster stays split, each side
+// activating grains alone (fenced only by the store's epochs).
 //
-// A one-sided drop does not stay one-sided for long: the dropped node stops
-// getting the other's gossip heartbeats and blocks it in turn, and two
-// nodes that block each other each run alone for good (their grains fenced
-// only by the store's epochs). So every ProbeInterval a node
-//   - asks each peer in its view whether the peer lists it (MemberProbe to
-//     the peer's MembersActor): one that has not for EvictAfter has evicted
-//     it, or cannot hear it, which is no better;
-//   - with the automanaged provider, reads every configured peer's health
-//     endpoint (which also lists the peer's view): a peer alive under a
-//     member id this node blocks, and that does not list this node either,
-//     is the other half of a split, which never mends by itself: after
-//     SplitAfter the node on the smaller side restarts (on equal sides, the
-//     one with the greater id): one restart mends the pair, since its new
-//     id is blocked nowhere.
-//
-// Either way Config.OnEvicted runs once, and chatd drains and exits so that
-// its supervisor starts a fresh member. (With etcd, only the first check
-// runs.)
+// So every ProbeInterval a node checks that its peers and it list each
+// other, and when they have not for a while, the node that should leave
+// runs Config.OnEvicted (chatd drains and exits so that its supervisor
+// starts a fresh member; one restart mends a pair, since the new member id
+// is blocked nowhere):
+//   - automanaged: it reads every configured peer's health endpoint, which
+//     also lists that peer's view. For a live peer that it and that do not
+//     both list each other, for SplitAfter, the node that leaves is the one
+//     fewer live views list; then the one whose own view is smaller; then
+//     the one with the greater member id. So a node that was paused and
+//     dropped everyone leaves, and the nodes that still agree stay.
+//   - other providers (etcd): it asks each peer in its view whether the
+//     peer lists it (MemberProbe to the peer's MembersActor); one that has
+//     not for EvictAfter makes it leave.
+// Neither check acts during the node's first EvictAfter, while peers admit
+// it.
 
 // MembersActor is the name of the actor that answers MemberProbe on every node.
 const MembersActor = "members"
@@ -77,22 +79,37 @@ type probeResult struct {
 	listed bool
 }
 
+// leave is the outcome of one round of automanaged checks: whether this
+// node should leave, and because of which peer.
+type leave struct {
+	yes  bool
+	peer string
+}
+
+// evictionStrikes tracks, per peer, since when a check has kept failing.
+type evictionStrikes map[string]time.Time
+
+// strike records a failed check at now and returns how long they have failed.
+func (e evictionStrikes) strike(peer string, now time.Time) time.Duration {
+	since, ok := e[peer]
+	if !ok {
+		e[peer], since = now, now
+	}
+	return now.Sub(since)
+}
+
 // watchEviction runs until stop is closed or the node finds itself evicted.
 func (n *Node) watchEviction(stop <-chan struct{}) {
 	t := time.NewTicker(n.cfg.ProbeInterval)
 	defer t.Stop()
-	self := n.System.Address()
-	// confirmed is, per peer in the view, when it last listed us (at first:
-	// when we first saw it, so a peer gets EvictAfter to admit us).
-	confirmed := map[string]time.Time{}
-	// split is, per configured peer endpoint, since when it has been alive
-	// under a member id we block.
-	split := map[string]time.Time{}
+	started := time.Now()
+	unconfirmed := evictionStrikes{} // per peer: since when it has not listed us
+	split := evictionStrikes{}       // per peer: since when this node should leave because of it
 	results := make(chan probeResult)
-	splits := make(chan splitResult)
-	evicted := func(peer string, silent time.Duration, why string) {
+	leaves := make(chan leave)
+	evicted := func(peer string, d time.Duration, why string) {
 		n.log.Error("evicted: the cluster will not let this member id back in", "peer", peer,
-			"for", silent.Round(time.Millisecond).String(), "why", why)
+			"for", d.Round(time.Millisecond).String(), "why", why)
 		n.cfg.OnEvicted(peer)
 	}
 	for {
@@ -100,48 +117,42 @@ func (n *Node) watchEviction(stop <-chan struct{}) {
 		case <-stop:
 			return
 		case r := <-results:
-			if _, ok := confirmed[r.addr]; ok && r.listed {
-				confirmed[r.addr] = time.Now()
+			if r.listed {
+				delete(unconfirmed, r.addr)
 			}
-		case r := <-splits:
-			if !r.blocked {
-				delete(split, r.endpoint)
-			} else if _, ok := split[r.endpoint]; !ok {
-				split[r.endpoint] = time.Now()
+		case l := <-leaves:
+			if !l.yes {
+				clear(split)
+			} else if d := split.strike(l.peer, time.Now()); d > n.cfg.SplitAfter {
+				evicted(l.peer, d, "this node and a live peer do not both list each other, and this node is the one to leave")
+				return
 			}
 		case now := <-t.C:
+			if now.Sub(started) < n.cfg.EvictAfter {
+				continue // peers are still admitting us
+			}
+			if n.cfg.Provider == ProviderAutoManaged {
+				go n.checkViews(leaves, stop)
+				continue
+			}
 			peers := map[string]bool{}
 			for _, addr := range n.Members() {
-				if addr != self {
-					peers[addr] = true
-				}
+				peers[addr] = addr != n.System.Address()
 			}
-			for addr := range confirmed {
+			for addr := range unconfirmed {
 				if !peers[addr] {
-					delete(confirmed, addr) // it left our view: nothing to ask
+					delete(unconfirmed, addr) // it left our view: nothing to ask
 				}
 			}
-			for addr := range peers {
-				since, ok := confirmed[addr]
-				if !ok {
-					confirmed[addr], since = now, now
+			for addr, peer := range peers {
+				if !peer {
+					continue
 				}
-				if silent := now.Sub(since); silent > n.cfg.EvictAfter {
-					evicted(addr, silent, "a peer in this node's view does not list it")
+				if d := unconfirmed.strike(addr, now); d > n.cfg.EvictAfter { // cleared by a confirmation
+					evicted(addr, d, "a peer in this node's view does not list it")
 					return
 				}
 				go n.probe(addr, results, stop)
-			}
-			for endpoint, since := range split {
-				if d := now.Sub(since); d > n.cfg.SplitAfter {
-					evicted(endpoint, d, "a peer this node blocks is alive and does not list it either: the cluster is split, and this node is on the smaller side")
-					return
-				}
-			}
-			if n.cfg.Provider == ProviderAutoManaged {
-				for _, endpoint := range n.cfg.Peers {
-					go n.checkSplit(endpoint, splits, stop)
-				}
 			}
 		}
 	}
@@ -149,48 +160,68 @@ func (n *Node) watchEviction(stop <-chan struct{}) {
 
 // probe asks one peer whether it lists this node.
 func (n *Node) probe(addr string, results chan<- probeResult, stop <-chan struct{}) {
-	r := probeResult{addr: addr, listed: n.listedBy(addr)}
-	select {
-	case results <- r:
-	case <-stop:
-	}
-}
-
-// listedBy asks the node at addr (its remoting address) whether it lists
-// this node; no answer counts as no.
-func (n *Node) listedBy(addr string) bool {
 	res, err := n.System.Root.RequestFuture(actor.NewPID(addr, MembersActor),
 		&actors.MemberProbe{MemberId: n.System.ID}, n.cfg.RequestTimeout).Result()
 	r, _ := res.(*actors.MemberProbeResult)
-	return err == nil && r != nil && r.Listed
-}
-
-// splitResult is one configured peer's state (blocked false also when it
-// does not answer: a dead peer is no split).
-type splitResult struct {
-	endpoint string
-	blocked  bool
-}
-
-// checkSplit reads a peer's automanaged health endpoint and reports whether
-// this node should leave a split with it: the peer is alive under a member
-// id this node blocks, it does not list this node either (one-sided, the
-// dropped node's own watch restarts it), and this node is on the smaller
-// side (on equal sides: it has the greater id). One restart mends the pair.
-func (n *Node) checkSplit(endpoint string, out chan<- splitResult, stop <-chan struct{}) {
-	r := splitResult{endpoint: endpoint}
-	client := http.Client{Timeout: n.cfg.RequestTimeout}
-	if res, err := client.Get("http://" + endpoint + "/_health"); err == nil {
-		var m HealthModel
-		if res.StatusCode == http.StatusOK && json.NewDecoder(res.Body).Decode(&m) == nil && m.ID != "" &&
-			n.Cluster.Remote.BlockList().IsBlocked(m.ID) && !slices.Contains(m.View, n.System.ID) {
-			mine, theirs := len(n.view()), len(m.View)
-			r.blocked = mine < theirs || (mine == theirs && n.System.ID > m.ID)
-		}
-		_ = res.Body.Close()
-	}
 	select {
-	case out <- r:
+	case results <- probeResult{addr: addr, listed: err == nil && r != nil && r.Listed}:
 	case <-stop:
 	}
+}
+
+// checkViews reads every configured peer's health endpoint and decides
+// whether this node should leave (see the watch's doc above).
+func (n *Node) checkViews(out chan<- leave, stop <-chan struct{}) {
+	me := HealthModel{View: n.view()}
+	me.ID = n.System.ID
+	models := []HealthModel{me}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	client := http.Client{Timeout: n.cfg.RequestTimeout}
+	for _, endpoint := range n.cfg.Peers {
+		wg.Go(func() {
+			res, err := client.Get("http://" + endpoint + "/_health")
+			if err != nil {
+				return // down or paused: no view to weigh
+			}
+			defer res.Body.Close()
+			var m HealthModel
+			if res.StatusCode == http.StatusOK && json.NewDecoder(res.Body).Decode(&m) == nil && m.ID != "" && m.ID != me.ID {
+				mu.Lock()
+				models = append(models, m)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	l := decideLeave(models)
+	select {
+	case out <- l:
+	case <-stop:
+	}
+}
+
+// decideLeave weighs the live nodes' views; models[0] is this node. For
+// every peer that this node and that do not both list each other, the node
+// listed by fewer live views leaves; then the one listing fewer; then the
+// greater id.
+func decideLeave(models []HealthModel) leave {
+	listedBy := map[string]int{}
+	for _, m := range models {
+		for _, id := range m.View {
+			listedBy[id]++
+		}
+	}
+	me := models[0]
+	rank := func(m HealthModel) [2]int { return [2]int{listedBy[m.ID], len(m.View)} }
+	for _, p := range models[1:] {
+		if slices.Contains(me.View, p.ID) && slices.Contains(p.View, me.ID) {
+			continue
+		}
+		mine, theirs := rank(me), rank(p)
+		if mine[0] < theirs[0] || (mine[0] == theirs[0] && (mine[1] < theirs[1] || (mine[1] == theirs[1] && me.ID > p.ID))) {
+			return leave{yes: true, peer: p.Address + ":" + strconv.Itoa(p.Port)}
+		}
+	}
+	return leave{}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -126,11 +127,17 @@ func TestChaosSplitHeals(t *testing.T) {
 	if len(res.Faults) == 0 {
 		t.Fatal("no short pause injected")
 	}
+	paused := map[string]int{}
 	for _, f := range res.Faults {
+		paused[f.Target]++
 		if !f.SelfExit || f.HealerRestart {
 			t.Errorf("short pause of %s (hold %s): exited by itself %v, restarted by the healer %v; want a self exit",
 				f.Target, f.Hold, f.SelfExit, f.HealerRestart)
 		}
+	}
+	// Only the paused nodes leave: the others still agree and stay.
+	if !maps.Equal(res.Figures.UnplannedExits, paused) {
+		t.Errorf("unplanned exits %v, want one per short pause %v", res.Figures.UnplannedExits, paused)
 	}
 	for _, e := range res.HealErrors {
 		t.Errorf("heal: %s", e)
