@@ -39,9 +39,15 @@ type conversation struct {
 	headArmed bool  // a headTick is scheduled
 }
 
-// headTick makes the grain announce its head (see Config.HeadDelay). It does
-// not keep an idle grain alive.
-type headTick struct{}
+// headTick makes the grain announce its head (see Config.HeadDelay); a
+// repeat announces it once more, later, unless a newer burst followed (a
+// batch and its first announcement can be lost together while a link is
+// down). It does not keep an idle grain alive.
+type headTick struct{ repeat bool }
+
+// headRepeatAfter is how many HeadDelays after the first announcement the
+// repeat goes out.
+const headRepeatAfter = 5
 
 func (*headTick) NotInfluenceReceiveTimeout() {}
 
@@ -100,7 +106,7 @@ func (g *conversation) Receive(ctx actor.Context) {
 	case *fenceChecked:
 		g.onFenceChecked(ctx, msg)
 	case *headTick:
-		g.onHeadTick(ctx)
+		g.onHeadTick(ctx, msg)
 	case *actor.ReceiveTimeout:
 		if !g.busy && len(g.queue) == 0 {
 			ctx.Stop(ctx.Self())
@@ -250,12 +256,21 @@ func (g *conversation) posted(ctx actor.Context, p *MessagesPosted) {
 }
 
 // onHeadTick announces the last seq broadcast, unless it was announced
-// already. Every hub gets it after the batches the grain sent before it.
-func (g *conversation) onHeadTick(ctx actor.Context) {
+// already, and schedules the repeat. Every hub gets it after the batches
+// the grain sent before it; a hub that delivered that seq drops it at once.
+func (g *conversation) onHeadTick(ctx actor.Context, t *headTick) {
+	if t.repeat {
+		if !g.headArmed && g.postedSeq == g.headSeq {
+			g.broadcast(ctx, &ConversationHead{ConversationId: g.id, LastSeq: g.headSeq})
+		}
+		return
+	}
 	g.headArmed = false
 	if g.postedSeq > g.headSeq {
 		g.headSeq = g.postedSeq
 		g.broadcast(ctx, &ConversationHead{ConversationId: g.id, LastSeq: g.headSeq})
+		self, sys := ctx.Self(), ctx.ActorSystem()
+		time.AfterFunc(headRepeatAfter*g.deps.Config.HeadDelay, func() { sys.Root.Send(self, &headTick{repeat: true}) })
 	}
 }
 

@@ -20,8 +20,12 @@ type lossyNode struct {
 }
 
 // startLossyNode starts a node that loses the broadcast of every seq drop
-// reports true for.
-func startLossyNode(t *testing.T, drop func(seq int64) bool, cfg Config) *lossyNode {
+// reports true for, and the first dropHeads head announcements.
+func startLossyNode(t *testing.T, drop func(seq int64) bool, cfg Config, dropHeads ...int) *lossyNode {
+	heads := 0
+	if len(dropHeads) > 0 {
+		heads = dropHeads[0]
+	}
 	t.Helper()
 	st := openStore(t)
 	createConv(t, st, "c1", "alice", "bob")
@@ -34,6 +38,12 @@ func startLossyNode(t *testing.T, drop func(seq int64) bool, cfg Config) *lossyN
 			if !drop(m.Messages[0].Seq) {
 				c.Send(hub, m)
 			}
+		case *ConversationHead:
+			if heads > 0 {
+				heads--
+				return
+			}
+			c.Send(hub, m)
 		default:
 			c.Send(hub, m)
 		}
@@ -144,4 +154,17 @@ func TestSyncTailLongerThanAPage(t *testing.T) {
 	n.wantDelivery(t, 5)
 	post(t, n.sys, n.grain, "alice", "k6", "hello")
 	n.wantDelivery(t, 6)
+}
+
+// TestLostHeadIsRepeated: the tail's batch and the first head announcement
+// are both lost (a link down for longer than HeadDelay); the repeat still
+// brings the session up to the head.
+func TestLostHeadIsRepeated(t *testing.T) {
+	n := startLossyNode(t, dropSeqs(3), Config{HeadDelay: 50 * time.Millisecond}, 1)
+	for _, k := range []string{"k1", "k2", "k3"} {
+		post(t, n.sys, n.grain, "alice", k, "hello")
+	}
+	for seq := int64(1); seq <= 3; seq++ {
+		n.wantDelivery(t, seq)
+	}
 }
