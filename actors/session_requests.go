@@ -284,12 +284,9 @@ func (s *session) catchUp(ctx actor.Context, conv string, st *convState, head in
 			s.emit(ctx, &Delivery{Msg: m})
 		}
 	}
-	if head > st.head {
-		st.head = head
-		if !st.filling && st.head > st.last {
-			st.filling = true
-			s.startRepair(ctx, conv, st)
-		}
+	st.head = max(st.head, head)
+	if !st.filling {
+		s.flush(ctx, conv, st) // nothing is held: repairs up to the head if below it
 	}
 }
 
