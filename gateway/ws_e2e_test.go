@@ -548,7 +548,7 @@ func dialSmallReceiveBuffer(t *testing.T, s *stack, u user) *websocket.Conn {
 	t.Helper()
 	small := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 		var serr error
-		err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		err := rc.Control(func(fd uintptr) { serr = setReceiveBuffer(fd, 4096) })
 		return errors.Join(err, serr)
 	}}
 	dialer := websocket.Dialer{NetDialContext: small.DialContext}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -78,9 +77,7 @@ func (p *Process) startLocked() error {
 	fmt.Fprintf(logf, "=== chaos: start %s at %s\n", p.Name, time.Now().UTC().Format(time.RFC3339Nano))
 	cmd := exec.Command(p.path, p.args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Own process group (so a group kill reaches anything it spawns) and
-	// SIGKILL if this process dies first.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	ownGroup(cmd)
 	err = cmd.Start()
 	logf.Close() // the child holds its own descriptor
 	if err != nil {
@@ -152,13 +149,7 @@ func exitOf(cmd *exec.Cmd, err error) Exit {
 	ex := Exit{At: time.Now(), PID: cmd.Process.Pid, Status: -1}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) || err == nil {
-		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
-			if ws.Signaled() {
-				ex.Signal = ws.Signal().String()
-			} else {
-				ex.Status = ws.ExitStatus()
-			}
-		}
+		ex.Status, ex.Signal = waitStatus(cmd.ProcessState)
 	}
 	return ex
 }
@@ -205,7 +196,7 @@ func (p *Process) Kill(restartAfter time.Duration) (int, error) {
 	}
 	p.planned, p.delay, p.paused = true, restartAfter, false
 	pid := p.cmd.Process.Pid
-	return pid, syscall.Kill(-pid, syscall.SIGKILL)
+	return pid, killGroup(pid)
 }
 
 // Pause sends SIGSTOP to the current incarnation and returns its PID.
@@ -216,7 +207,7 @@ func (p *Process) Pause() (int, error) {
 		return 0, fmt.Errorf("%s: not running", p.Name)
 	}
 	pid := p.cmd.Process.Pid
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+	if err := stopProcess(pid); err != nil {
 		return 0, err
 	}
 	p.paused = true
@@ -233,7 +224,7 @@ func (p *Process) Resume() error {
 		return nil
 	}
 	p.paused = false
-	return syscall.Kill(p.cmd.Process.Pid, syscall.SIGCONT)
+	return continueProcess(p.cmd.Process.Pid)
 }
 
 // Paused reports whether the current incarnation is stopped by Pause.
@@ -259,8 +250,8 @@ func (p *Process) Close() {
 		close(p.stop)
 		if p.cmd != nil && !p.exitedLocked() {
 			pid := p.cmd.Process.Pid
-			_ = syscall.Kill(-pid, syscall.SIGCONT)
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			_ = continueGroup(pid)
+			_ = killGroup(pid)
 		}
 	}
 	p.mu.Unlock()

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -86,10 +85,7 @@ type cpuSample struct {
 
 func sampleCPU(pid int) cpuSample {
 	s := cpuSample{at: time.Now(), server: -1}
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		s.self = float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-	}
+	s.self = selfCPU()
 	if pid > 0 {
 		s.server = procCPU(pid)
 	}

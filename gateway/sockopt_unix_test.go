@@ -1,0 +1,10 @@
+//go:build unix
+
+package gateway_test
+
+import "syscall"
+
+// setReceiveBuffer sets a socket's SO_RCVBUF before it connects.
+func setReceiveBuffer(fd uintptr, bytes int) error {
+	return syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, bytes)
+}
