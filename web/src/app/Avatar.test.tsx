@@ -34,6 +34,7 @@ const fetchFn = (async (url: string, init: RequestInit) => {
 }) as unknown as typeof fetch;
 
 let ws: FakeSocket;
+let f: ReturnType<typeof socketFactory>;
 const st = () => h.store.getState();
 const html = (userId: string) => renderToStaticMarkup(<Avatar userId={userId} name="Bob" />);
 const src = (markup: string) => /<img src="([^"]+)"/.exec(markup)?.[1];
@@ -49,7 +50,7 @@ beforeEach(async () => {
   calls.length = 0;
   h.store = createChatStore();
   st().reset(ME);
-  const f = socketFactory();
+  f = socketFactory();
   // No XMLHttpRequest in Node: the upload goes through fetch.
   h.engine = new ChatEngine({ api: new Api({ fetch: fetchFn }), store: h.store, urls: ['ws://chat.test/ws'], connect: f.connect });
   await h.engine.start();
@@ -106,6 +107,31 @@ describe('live avatars', () => {
     await settle();
     expect(calls).toEqual(['GET /api/users/u_ann/avatar?v=f_9 (no-cache)']);
     expect(html('u_ann')).toContain('data-avatar-version="f_9"');
+    release();
+  });
+
+  it('after a reconnect the avatars shown are asked again, the others when next shown (profile events are not replayed)', async () => {
+    const release = h.engine.avatars.acquire('u_bob');
+    await settle();
+    ws.push({ type: 'profile', userId: 'u_ann', avatarVersion: 'f_9' });
+    const releaseAnn = h.engine.avatars.acquire('u_ann');
+    await settle();
+    releaseAnn(); // loaded, no longer shown
+    expect(calls).toEqual(['GET /api/users/u_bob/avatar (no-cache)', 'GET /api/users/u_ann/avatar?v=f_9 (no-cache)']);
+
+    // The connection drops; the next one is ready: a reconnect.
+    ws.serverClose(1001);
+    await new Promise((r) => setTimeout(r, 600)); // the socket's first backoff is 250-500 ms
+    const ws2 = f.latest();
+    expect(ws2).not.toBe(ws);
+    ws2.open();
+    await flush();
+    ws2.push({ type: 'ready', userId: ME.id, protocol: 1 });
+    await settle();
+    expect(calls.slice(2)).toEqual(['GET /api/users/u_bob/avatar (no-cache)']); // revalidated (a 304 when unchanged)
+    h.engine.avatars.acquire('u_ann')();
+    await settle();
+    expect(calls.slice(3)).toEqual(['GET /api/users/u_ann/avatar?v=f_9 (no-cache)']);
     release();
   });
 

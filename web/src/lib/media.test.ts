@@ -169,4 +169,31 @@ describe('BlobCache', () => {
     expect(cache.get('b')).toBeUndefined();
     expect(live.size).toBe(0);
   });
+  it('revalidate: what is shown loads again now, keeping its image meanwhile; the rest when next shown', async () => {
+    const { cache, loads, png } = harness(); // no TTL: nothing would ever load again by age
+    const shown = cache.acquire('u1');
+    cache.acquire('u2')(); // loaded, then no longer shown
+    loads[0].resolve(png(1));
+    loads[1].resolve(png(2));
+    await flush();
+    cache.acquire('u1')();
+    expect(loads).toHaveLength(2); // fresh
+
+    cache.revalidate();
+    expect(loads.map((l) => l.key)).toEqual(['u1', 'u2', 'u1']);
+    expect(cache.get('u1')).toMatchObject({ status: 'ready', size: 1 }); // the old image meanwhile
+    loads[2].resolve(png(7));
+    await flush();
+    expect(cache.get('u1')).toMatchObject({ status: 'ready', size: 7 });
+
+    const again = cache.acquire('u2');
+    expect(loads.map((l) => l.key)).toEqual(['u1', 'u2', 'u1', 'u2']);
+    loads[3].resolve(png(8));
+    await flush();
+    expect(cache.get('u2')).toMatchObject({ status: 'ready', size: 8 });
+    cache.acquire('u2')();
+    expect(loads).toHaveLength(4); // fresh again
+    again();
+    shown();
+  });
 });

@@ -29,6 +29,8 @@ interface Entry {
   refs: number;
   loadedAt: number;
   loading: Promise<void> | null;
+  /** Marked stale by revalidate(): loads again when next shown, whatever its age. */
+  expired: boolean;
 }
 
 const LOADING: BlobState = { status: 'loading' };
@@ -75,7 +77,7 @@ export class BlobCache {
   acquire(key: string): () => void {
     let e = this.entries.get(key);
     if (!e) {
-      e = { state: LOADING, refs: 0, loadedAt: 0, loading: null };
+      e = { state: LOADING, refs: 0, loadedAt: 0, loading: null, expired: false };
       this.entries.set(key, e);
     }
     e.refs++;
@@ -103,6 +105,18 @@ export class BlobCache {
     });
   }
 
+  /**
+   * What the cache holds may be out of date (after a reconnect, when live change events were
+   * missed): what is shown loads again now (its image stays until the new one is in), and the
+   * rest loads again when next shown.
+   */
+  revalidate(): void {
+    for (const [key, e] of this.entries) {
+      if (e.refs > 0) void this.refresh(key);
+      else e.expired = true;
+    }
+  }
+
   /** Revokes every URL and forgets everything (sign-out). */
   clear(): void {
     this.generation++;
@@ -122,7 +136,7 @@ export class BlobCache {
 
   private stale(e: Entry): boolean {
     if (e.state.status === 'loading') return false;
-    return this.o.now() - e.loadedAt > this.o.ttlMs[e.state.status];
+    return e.expired || this.o.now() - e.loadedAt > this.o.ttlMs[e.state.status];
   }
 
   private load(key: string, e: Entry): Promise<void> {
@@ -144,6 +158,7 @@ export class BlobCache {
       if (this.entries.get(key) !== e) return;
       e.loading = null;
       e.loadedAt = this.o.now();
+      e.expired = false;
       this.notify(key);
       if (e.refs === 0) this.trim();
     });

@@ -398,6 +398,8 @@ export class ChatEngine {
   private onReady(): void {
     this.readyCount++;
     // Presence is asked after ready, so the live events that follow are newer than the snapshot.
+    // Avatars may have changed while we were away: `profile` events are not replayed.
+    if (this.readyCount > 1) this.avatars.revalidate();
     if (this.readyCount > 1 || !this.store.getState().listLoaded) {
       // Memberships may have changed while we were away.
       this.refreshList().then(
