@@ -136,6 +136,7 @@ type Node struct {
 	mu      sync.Mutex
 	members []string        // member addresses
 	ids     map[string]bool // member ids
+	selfID  string          // this node's member id as its view last listed it ("" until it has)
 
 	stopWatch chan struct{} // ends the eviction watch
 }
@@ -216,12 +217,19 @@ func (n *Node) selfModel() (*HealthModel, error) {
 func (n *Node) setMembers(ms []*pcluster.Member) {
 	addrs := make([]string, 0, len(ms))
 	ids := make(map[string]bool, len(ms))
+	self := ""
 	for _, m := range ms {
 		addrs = append(addrs, m.Address())
 		ids[m.Id] = true
+		if m.Address() == n.System.Address() {
+			self = m.Id
+		}
 	}
 	n.mu.Lock()
 	n.members, n.ids = addrs, ids
+	if self != "" {
+		n.selfID = self // kept when the view drops it: the id peers would list
+	}
 	n.mu.Unlock()
 }
 

@@ -276,6 +276,146 @@ func TestEvictedNodeFindsOut(t *testing.T) {
 	}
 }
 
+// TestEtcdEvictedNodeFindsOut: a node cut off from etcd past its lease (3 s)
+// without pausing (its traffic to etcd stalls in a proxy, as in a network
+// partition) is dropped by its peer for good; when the link heals it
+// registers again under the same member id, which the peer keeps out. The
+// peer does not list it in answer to its probes, and the eviction watch
+// fires on it, naming the peer. While the link is healthy it never fires.
+func TestEtcdEvictedNodeFindsOut(t *testing.T) {
+	endpoint := startEtcd(t)
+	link := newStallProxy(t, endpoint)
+	storeCfg := mongotest.Config(t, mongotest.URI(t))
+	type report struct{ node, peer string }
+	evicted := make(chan report, 2)
+	cfg := func(name, etcd string) cluster.Config {
+		return cluster.Config{Provider: cluster.ProviderEtcd, EtcdEndpoints: []string{etcd}, Name: "etcdevict",
+			ProbeInterval: 200 * time.Millisecond, EvictAfter: 3 * time.Second,
+			OnEvicted: func(peer string) { evicted <- report{name, peer} }}
+	}
+	a := startNode(t, cfg("a", endpoint), storeCfg)
+	b := startNode(t, cfg("b", link.addr()), storeCfg)
+	waitMembers(t, 2, a, b)
+	select {
+	case r := <-evicted:
+		t.Fatalf("eviction reported by a healthy cluster: %+v", r)
+	case <-time.After(5 * time.Second):
+	}
+	link.stall(true)
+	deadline := time.Now().Add(15 * time.Second)
+	for len(a.node.Members()) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("a still lists b after b's link to etcd stalled: %v", a.node.Members())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	link.stall(false)
+	select {
+	case r := <-evicted:
+		if r.node != "b" || r.peer != a.node.Address() {
+			t.Fatalf("eviction reported as %+v; want b naming a (%s)", r, a.node.Address())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("b was dropped by a (a sees %v, b sees %v) but b never found out", a.node.Members(), b.node.Members())
+	}
+}
+
+// stallProxy forwards TCP connections to a target; stall(true) holds every
+// byte in both directions (connections stay open, as across a partition)
+// until stall(false).
+type stallProxy struct {
+	l       net.Listener
+	target  string
+	mu      sync.Mutex
+	stalled bool
+	resume  chan struct{} // closed when a stall ends
+}
+
+func newStallProxy(t *testing.T, target string) *stallProxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &stallProxy{l: l, target: target, resume: make(chan struct{})}
+	var conns sync.WaitGroup
+	var mu sync.Mutex
+	var open []net.Conn
+	t.Cleanup(func() {
+		p.stall(false)
+		l.Close()
+		mu.Lock()
+		for _, c := range open {
+			c.Close()
+		}
+		mu.Unlock()
+		conns.Wait()
+	})
+	go func() {
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			mu.Lock()
+			open = append(open, in, out)
+			mu.Unlock()
+			conns.Add(2)
+			go func() { defer conns.Done(); p.pipe(out, in) }()
+			go func() { defer conns.Done(); p.pipe(in, out) }()
+		}
+	}()
+	return p
+}
+
+func (p *stallProxy) addr() string { return p.l.Addr().String() }
+
+func (p *stallProxy) stall(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if on == p.stalled {
+		return
+	}
+	p.stalled = on
+	if !on {
+		close(p.resume)
+		p.resume = make(chan struct{})
+	}
+}
+
+// wait blocks while the proxy is stalled.
+func (p *stallProxy) wait() {
+	p.mu.Lock()
+	stalled, resume := p.stalled, p.resume
+	p.mu.Unlock()
+	if stalled {
+		<-resume
+	}
+}
+
+// pipe copies src to dst, holding each chunk while the proxy is stalled.
+func (p *stallProxy) pipe(dst, src net.Conn) {
+	defer dst.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.wait()
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
 // TestDecideLeave: of two nodes that do not both list each other, the one
 // fewer live views list leaves, then the one listing fewer, then the
 // greater id; nodes that agree stay.

@@ -135,6 +135,10 @@ func (n *Node) watchEviction(stop <-chan struct{}) {
 				go n.checkViews(leaves, stop)
 				continue
 			}
+			self := n.memberID()
+			if self == "" {
+				continue // not yet in its own view: nothing to ask about
+			}
 			peers := map[string]bool{}
 			for _, addr := range n.Members() {
 				peers[addr] = addr != n.System.Address()
@@ -152,16 +156,29 @@ func (n *Node) watchEviction(stop <-chan struct{}) {
 					evicted(addr, d, "a peer in this node's view does not list it")
 					return
 				}
-				go n.probe(addr, results, stop)
+				go n.probe(addr, self, results, stop)
 			}
 		}
 	}
 }
 
-// probe asks one peer whether it lists this node.
-func (n *Node) probe(addr string, results chan<- probeResult, stop <-chan struct{}) {
+// memberID is this node's member id as its view listed it last: not always
+// the actor system's id (the etcd provider registers "<cluster name>@<system
+// id>"); "" until its view has listed it. A node whose own view dropped it
+// (its etcd lease expired: it saw its own key deleted, and Proto.Actor
+// blocked the id even here) keeps asking under that id, and its peers,
+// which dropped it too, answer no.
+func (n *Node) memberID() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.selfID
+}
+
+// probe asks one peer whether it lists this node (by the id this node's
+// own view gives it, which is what the peer's view holds too).
+func (n *Node) probe(addr, self string, results chan<- probeResult, stop <-chan struct{}) {
 	res, err := n.System.Root.RequestFuture(actor.NewPID(addr, MembersActor),
-		&actors.MemberProbe{MemberId: n.System.ID}, n.cfg.RequestTimeout).Result()
+		&actors.MemberProbe{MemberId: self}, n.cfg.RequestTimeout).Result()
 	r, _ := res.(*actors.MemberProbeResult)
 	select {
 	case results <- probeResult{addr: addr, listed: err == nil && r != nil && r.Listed}:
