@@ -20,6 +20,7 @@ import (
 type Binaries struct {
 	Chatd    string
 	Devstore string
+	Etcd     string // Debian's etcd (package etcd-server); needed for ProviderEtcd only
 }
 
 // ModuleRoot returns the directory of the main module containing dir

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -18,11 +19,18 @@ import (
 // ClusterConfig describes a local cluster: one devstore, Nodes chatd.
 type ClusterConfig struct {
 	Nodes     int
+	Provider  string // ProviderAutoManaged (default) or ProviderEtcd
 	Dir       string // data directories and logs go here
 	Bin       Binaries
 	Journal   *Journal
 	ChatdArgs []string // extra chatd flags
 }
+
+// Membership providers a chaos cluster can run on (chatd --cluster-provider).
+const (
+	ProviderAutoManaged = "automanaged" // fixed peers, health checks over HTTP
+	ProviderEtcd        = "etcd"        // leases in one etcd process, which the harness never faults
+)
 
 // Node is one chatd of a cluster.
 type Node struct {
@@ -39,6 +47,7 @@ func (n *Node) WS() string { return "ws" + strings.TrimPrefix(n.HTTP, "http") + 
 type Cluster struct {
 	Store    *Process
 	StoreURI string
+	Etcd     *Process // ProviderEtcd only
 	Nodes    []*Node
 	dir      string
 	journal  *Journal
@@ -80,6 +89,19 @@ func (c *Cluster) start(ctx context.Context, cfg ClusterConfig) (err error) {
 		return fmt.Errorf("devstore: %w", err)
 	}
 
+	provider := cfg.Provider
+	if provider == "" {
+		provider = ProviderAutoManaged
+	}
+	var etcdAddr string
+	if provider == ProviderEtcd {
+		if etcdAddr, err = c.startEtcd(ctx, cfg, ports); err != nil {
+			return err
+		}
+	} else if provider != ProviderAutoManaged {
+		return fmt.Errorf("chaos: unknown provider %q", provider)
+	}
+
 	type nodePorts struct{ http, cluster, auto int }
 	np := make([]nodePorts, cfg.Nodes)
 	peers := make([]string, cfg.Nodes)
@@ -99,12 +121,15 @@ func (c *Cluster) start(ctx context.Context, cfg ClusterConfig) (err error) {
 		args := []string{
 			"--listen", listen, "--mongo-uri", c.StoreURI, "--mongo-db", "chat",
 			"--jwt-secret", hex.EncodeToString(secret),
-			"--cluster-provider", "automanaged", "--cluster-host", "127.0.0.1",
-			"--cluster-port", strconv.Itoa(p.cluster), "--automanaged-port", strconv.Itoa(p.auto),
-			"--cluster-peers", strings.Join(peers, ","),
+			"--cluster-provider", provider, "--cluster-host", "127.0.0.1", "--cluster-port", strconv.Itoa(p.cluster),
 			"--data-dir", filepath.Join(cfg.Dir, name),
 			"--auth-rate", "100000", "--ws-frame-rate", "1000", "--ws-frame-burst", "1000",
 			"--access-ttl", "12h",
+		}
+		if provider == ProviderEtcd {
+			args = append(args, "--etcd-endpoints", etcdAddr)
+		} else {
+			args = append(args, "--automanaged-port", strconv.Itoa(p.auto), "--cluster-peers", strings.Join(peers, ","))
 		}
 		args = append(args, cfg.ChatdArgs...)
 		n := &Node{Index: i, Name: name, HTTP: "http://" + listen,
@@ -120,6 +145,38 @@ func (c *Cluster) start(ctx context.Context, cfg ClusterConfig) (err error) {
 		}
 	}
 	return nil
+}
+
+// startEtcd starts a one-member etcd for the nodes' membership and returns
+// its client address.
+func (c *Cluster) startEtcd(ctx context.Context, cfg ClusterConfig, ports *portPicker) (string, error) {
+	if cfg.Bin.Etcd == "" {
+		return "", errors.New("chaos: the etcd provider needs Binaries.Etcd (Debian package etcd-server)")
+	}
+	client, err := ports.next()
+	if err != nil {
+		return "", err
+	}
+	peer, err := ports.next()
+	if err != nil {
+		return "", err
+	}
+	clientURL := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(client))
+	peerURL := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(peer))
+	c.Etcd = NewProcess("etcd", cfg.Bin.Etcd, []string{
+		"--name", "chaos", "--data-dir", filepath.Join(cfg.Dir, "etcd"),
+		"--listen-client-urls", clientURL, "--advertise-client-urls", clientURL,
+		"--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
+		"--initial-cluster", "chaos=" + peerURL, "--log-level", "warn",
+	}, filepath.Join(cfg.Dir, "etcd.log"), cfg.Journal)
+	if err := c.Etcd.Start(); err != nil {
+		return "", err
+	}
+	addr := strings.TrimPrefix(clientURL, "http://")
+	if err := waitTCP(ctx, addr, 30*time.Second); err != nil {
+		return "", fmt.Errorf("etcd: %w", err)
+	}
+	return addr, nil
 }
 
 func waitTCP(ctx context.Context, addr string, limit time.Duration) error {
@@ -182,6 +239,9 @@ func (c *Cluster) Processes() []*Process {
 	if c.Store != nil {
 		ps = append(ps, c.Store)
 	}
+	if c.Etcd != nil {
+		ps = append(ps, c.Etcd)
+	}
 	for _, n := range c.Nodes {
 		ps = append(ps, n.Proc)
 	}
@@ -195,6 +255,9 @@ func (c *Cluster) Close() {
 	}
 	if c.Store != nil {
 		c.Store.Close()
+	}
+	if c.Etcd != nil {
+		c.Etcd.Close()
 	}
 }
 

@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ type Config struct {
 	Duration      time.Duration // run phase (workload + faults); default 60s
 	Seed          int64         // seeds membership, client choices and the nemesis
 	Nodes         int           // chatd nodes; default 3
+	Provider      string        // membership: ProviderAutoManaged (default) or ProviderEtcd (needs Bin.Etcd)
 	Clients       int           // users, one client each; default 24
 	Conversations int           // group conversations; default 12
 	MinMembers    int           // workload members per conversation; default 3
@@ -98,8 +100,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	j := NewJournal(cfg.Log)
 	res := &Result{Config: cfg}
 	t0 := time.Now()
-	j.Addf("phase", "start: %d nodes, %d clients, %d conversations, seed %d", cfg.Nodes, cfg.Clients, cfg.Conversations, cfg.Seed)
-	cl, err := StartCluster(ctx, ClusterConfig{Nodes: cfg.Nodes, Dir: cfg.Dir, Bin: cfg.Bin, Journal: j})
+	j.Addf("phase", "start: %d nodes (%s), %d clients, %d conversations, seed %d", cfg.Nodes, cmp.Or(cfg.Provider, ProviderAutoManaged), cfg.Clients, cfg.Conversations, cfg.Seed)
+	cl, err := StartCluster(ctx, ClusterConfig{Nodes: cfg.Nodes, Provider: cfg.Provider, Dir: cfg.Dir, Bin: cfg.Bin, Journal: j})
 	if err != nil {
 		return nil, err
 	}

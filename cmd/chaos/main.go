@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -38,6 +39,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	duration := fs.Duration("duration", 6*time.Minute, "length of the run phase (workload and faults)")
 	seed := fs.Int64("seed", time.Now().UnixNano()%1_000_000, "seed of membership, client choices and faults")
 	nodes := fs.Int("nodes", 3, "chatd nodes")
+	provider := fs.String("provider", chaos.ProviderAutoManaged, "cluster membership: automanaged or etcd (runs Debian's etcd, which is never faulted)")
+	etcd := fs.String("etcd", "", "etcd binary for --provider etcd (default: etcd on PATH)")
 	clients := fs.Int("clients", 24, "clients (one user each)")
 	convs := fs.Int("conversations", 12, "group conversations (3-5 members each)")
 	interval := fs.Duration("fault-interval", 10*time.Second, "a fault starts every interval")
@@ -83,12 +86,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	bin, err := binaries(ctx, work, *rev, *chatd, *devstore, stderr)
+	if err == nil && *provider == chaos.ProviderEtcd {
+		bin.Etcd = *etcd
+		if bin.Etcd == "" {
+			bin.Etcd, err = exec.LookPath("etcd")
+		}
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "chaos:", err)
 		return 2
 	}
 	res, err := chaos.Run(ctx, chaos.Config{
-		Duration: *duration, Seed: *seed, Nodes: *nodes, Clients: *clients, Conversations: *convs,
+		Duration: *duration, Seed: *seed, Nodes: *nodes, Provider: *provider, Clients: *clients, Conversations: *convs,
 		FaultInterval: *interval, Faults: kinds, FinalBound: *bound,
 		Client: chaos.ClientConfig{SendMin: *sendMin, SendMax: *sendMax},
 		Dir:    filepath.Join(work, "run"), Bin: bin, Log: stderr,
