@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -56,6 +57,13 @@ func runChaos(t *testing.T, cfg Config) *Result {
 	t.Helper()
 	cfg.Dir = filepath.Join(t.TempDir(), "run")
 	cfg.Bin = testBin
+	if cfg.Provider == ProviderEtcd {
+		etcd, err := exec.LookPath("etcd")
+		if err != nil {
+			t.Fatalf("etcd not found (Debian package etcd-server; `make deps` installs it): %v", err)
+		}
+		cfg.Bin.Etcd = etcd
+	}
 	cfg.Log = testWriter{t}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
@@ -138,6 +146,44 @@ func TestChaosSplitHeals(t *testing.T) {
 	// Only the paused nodes leave: the others still agree and stay.
 	if !maps.Equal(res.Figures.UnplannedExits, paused) {
 		t.Errorf("unplanned exits %v, want one per short pause %v", res.Figures.UnplannedExits, paused)
+	}
+	for _, e := range res.HealErrors {
+		t.Errorf("heal: %s", e)
+	}
+	for _, v := range res.Violations[:min(len(res.Violations), 20)] {
+		t.Errorf("violation: %s", v)
+	}
+}
+
+// TestChaosEtcd: the production membership provider under node kills and
+// pauses. Besides the invariants, a node may leave by itself only after a
+// pause of its own (--pause-exit, or --evict-exit when its lease expired
+// during one): a healthy etcd node never exits, and the healer restarts
+// nothing.
+func TestChaosEtcd(t *testing.T) {
+	res := runChaos(t, Config{
+		Provider: ProviderEtcd, Duration: 40 * time.Second, Seed: 20261124, FaultInterval: 8 * time.Second,
+		Faults: []FaultKind{FaultKill, FaultPause, FaultShortPause},
+	})
+	if len(res.Faults) < 3 {
+		t.Errorf("faults injected: %v (want >= 3)", res.Figures.Faults)
+	}
+	paused := map[string]int{}
+	for _, f := range res.Faults {
+		if f.Kind == FaultPause || f.Kind == FaultShortPause {
+			paused[f.Target]++
+		}
+		if f.HealerRestart {
+			t.Errorf("%s of %s: the healer had to restart it", f.Kind, f.Target)
+		}
+	}
+	for node, n := range res.Figures.UnplannedExits {
+		if n > paused[node] {
+			t.Errorf("%s exited by itself %d times after %d pauses (unplanned exits %v)", node, n, paused[node], res.Figures.UnplannedExits)
+		}
+	}
+	if res.Figures.Acked == 0 || res.Figures.Deliveries == 0 {
+		t.Errorf("no work done: %+v", res.Figures)
 	}
 	for _, e := range res.HealErrors {
 		t.Errorf("heal: %s", e)
