@@ -45,8 +45,8 @@ type Config struct {
 	HeartbeatExpiration time.Duration
 	// OnEvicted, when set on a node of several, runs once when the node
 	// finds that its peers dropped it for good (see evict.go); peer is the
-	// address of the peer that showed it. chatd exits so that a fresh member
-	// starts.
+	// address of the peer that showed it (this node's own address when its
+	// own view dropped it). chatd exits so that a fresh member starts.
 	OnEvicted func(peer string)
 	// EvictAfter: a node checks nothing in its first EvictAfter, and (etcd)
 	// leaves when a peer in its view has not listed it for that long.

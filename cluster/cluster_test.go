@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+
 	"github.com/actorchat/engine/actors"
 	"github.com/actorchat/engine/cluster"
 	"github.com/actorchat/engine/persistence"
@@ -279,9 +281,9 @@ func TestEvictedNodeFindsOut(t *testing.T) {
 // TestEtcdEvictedNodeFindsOut: a node cut off from etcd past its lease (3 s)
 // without pausing (its traffic to etcd stalls in a proxy, as in a network
 // partition) is dropped by its peer for good; when the link heals it
-// registers again under the same member id, which the peer keeps out. The
-// peer does not list it in answer to its probes, and the eviction watch
-// fires on it, naming the peer. While the link is healthy it never fires.
+// registers again under the same member id, which the peer (and its own
+// view) keeps out. The eviction watch fires on it, naming the peer or
+// itself. While the link is healthy it never fires.
 func TestEtcdEvictedNodeFindsOut(t *testing.T) {
 	endpoint := startEtcd(t)
 	link := newStallProxy(t, endpoint)
@@ -312,11 +314,45 @@ func TestEtcdEvictedNodeFindsOut(t *testing.T) {
 	link.stall(false)
 	select {
 	case r := <-evicted:
-		if r.node != "b" || r.peer != a.node.Address() {
-			t.Fatalf("eviction reported as %+v; want b naming a (%s)", r, a.node.Address())
+		if r.node != "b" || (r.peer != a.node.Address() && r.peer != b.node.Address()) {
+			t.Fatalf("eviction reported as %+v; want b naming a (%s) or itself (%s)", r, a.node.Address(), b.node.Address())
 		}
+		t.Logf("eviction reported: %+v", r)
 	case <-time.After(20 * time.Second):
 		t.Fatalf("b was dropped by a (a sees %v, b sees %v) but b never found out", a.node.Members(), b.node.Members())
+	}
+}
+
+// TestEtcdUnansweredProbesDoNotEvict: a peer that does not answer probes
+// (here its members actor is gone; under overload they time out) is no
+// evidence of eviction: the prober must not leave. An overloaded cluster
+// that shed nodes for slow answers would overload what is left.
+func TestEtcdUnansweredProbesDoNotEvict(t *testing.T) {
+	endpoint := startEtcd(t)
+	storeCfg := mongotest.Config(t, mongotest.URI(t))
+	evicted := make(chan string, 2)
+	cfg := func(name string) cluster.Config {
+		return cluster.Config{Provider: cluster.ProviderEtcd, EtcdEndpoints: []string{endpoint}, Name: "etcdsilent",
+			ProbeInterval: 100 * time.Millisecond, EvictAfter: 2 * time.Second,
+			OnEvicted: func(peer string) { evicted <- name + " named " + peer }}
+	}
+	a := startNode(t, cfg("a"), storeCfg)
+	b := startNode(t, cfg("b"), storeCfg)
+	waitMembers(t, 2, a, b)
+	members := actor.NewPID(b.node.System.Address(), cluster.MembersActor)
+	if _, err := a.node.System.Root.RequestFuture(members, &actors.MemberProbe{MemberId: "nobody"}, time.Second).Result(); err != nil {
+		t.Fatalf("b's members actor does not answer before it is stopped: %v", err)
+	}
+	if err := b.node.System.Root.StopFuture(members).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.node.System.Root.RequestFuture(members, &actors.MemberProbe{MemberId: "nobody"}, time.Second).Result(); err == nil {
+		t.Fatal("b's members actor still answers after it was stopped")
+	}
+	select {
+	case r := <-evicted:
+		t.Fatalf("eviction reported (%s) although every peer lists every node; only b does not answer", r)
+	case <-time.After(3 * 2 * time.Second):
 	}
 }
 

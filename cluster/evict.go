@@ -39,8 +39,11 @@ import (
 //     the one with the greater member id. So a node that was paused and
 //     dropped everyone leaves, and the nodes that still agree stay.
 //   - other providers (etcd): it asks each peer in its view whether the
-//     peer lists it (MemberProbe to the peer's MembersActor); one that has
-//     not for EvictAfter makes it leave.
+//     peer lists it (MemberProbe to the peer's MembersActor); a peer that
+//     has answered no, and never yes, for EvictAfter makes it leave, and so
+//     does its own view not listing it for EvictAfter. A peer that does not
+//     answer is no evidence: under overload, probes time out, and a node
+//     that left for that would add to the load it left behind.
 // Neither check acts during the node's first EvictAfter, while peers admit
 // it.
 
@@ -73,10 +76,11 @@ func (n *Node) view() []string {
 	return slices.Sorted(maps.Keys(n.ids))
 }
 
-// probeResult is one peer's answer (listed false also for no answer).
+// probeResult is one peer's answer, or that none came in time.
 type probeResult struct {
-	addr   string
-	listed bool
+	addr     string
+	answered bool
+	listed   bool
 }
 
 // leave is the outcome of one round of automanaged checks: whether this
@@ -103,8 +107,9 @@ func (n *Node) watchEviction(stop <-chan struct{}) {
 	t := time.NewTicker(n.cfg.ProbeInterval)
 	defer t.Stop()
 	started := time.Now()
-	unconfirmed := evictionStrikes{} // per peer: since when it has not listed us
-	split := evictionStrikes{}       // per peer: since when this node should leave because of it
+	refused := evictionStrikes{}   // per peer: since when it has answered that it does not list us
+	outOfView := evictionStrikes{} // this node: since when its own view has not listed it
+	split := evictionStrikes{}     // per peer: since when this node should leave because of it
 	results := make(chan probeResult)
 	leaves := make(chan leave)
 	evicted := func(peer string, d time.Duration, why string) {
@@ -117,8 +122,15 @@ func (n *Node) watchEviction(stop <-chan struct{}) {
 		case <-stop:
 			return
 		case r := <-results:
-			if r.listed {
-				delete(unconfirmed, r.addr)
+			switch {
+			case !r.answered: // slow or unreachable: no evidence either way
+			case r.listed:
+				delete(refused, r.addr)
+			default:
+				if d := refused.strike(r.addr, time.Now()); d > n.cfg.EvictAfter {
+					evicted(r.addr, d, "a peer in this node's view answers that it does not list this node")
+					return
+				}
 			}
 		case l := <-leaves:
 			if !l.yes {
@@ -139,24 +151,25 @@ func (n *Node) watchEviction(stop <-chan struct{}) {
 			if self == "" {
 				continue // not yet in its own view: nothing to ask about
 			}
+			if n.lists(self) {
+				clear(outOfView)
+			} else if d := outOfView.strike(self, now); d > n.cfg.EvictAfter {
+				evicted(n.System.Address(), d, "this node's own view no longer lists it")
+				return
+			}
 			peers := map[string]bool{}
 			for _, addr := range n.Members() {
 				peers[addr] = addr != n.System.Address()
 			}
-			for addr := range unconfirmed {
+			for addr := range refused {
 				if !peers[addr] {
-					delete(unconfirmed, addr) // it left our view: nothing to ask
+					delete(refused, addr) // it left our view: nothing to ask
 				}
 			}
 			for addr, peer := range peers {
-				if !peer {
-					continue
+				if peer {
+					go n.probe(addr, self, results, stop)
 				}
-				if d := unconfirmed.strike(addr, now); d > n.cfg.EvictAfter { // cleared by a confirmation
-					evicted(addr, d, "a peer in this node's view does not list it")
-					return
-				}
-				go n.probe(addr, self, results, stop)
 			}
 		}
 	}
@@ -181,7 +194,7 @@ func (n *Node) probe(addr, self string, results chan<- probeResult, stop <-chan 
 		&actors.MemberProbe{MemberId: self}, n.cfg.RequestTimeout).Result()
 	r, _ := res.(*actors.MemberProbeResult)
 	select {
-	case results <- probeResult{addr: addr, listed: err == nil && r != nil && r.Listed}:
+	case results <- probeResult{addr: addr, answered: err == nil && r != nil, listed: r != nil && r.Listed}:
 	case <-stop:
 	}
 }
