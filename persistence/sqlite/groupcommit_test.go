@@ -78,13 +78,15 @@ func testGroupCommitSemantics(t *testing.T, linger time.Duration) {
 	}
 }
 
-// TestCommitLinger: under load (right after a commit) requests that arrive
-// within the linger share one transaction; without a linger each commits
-// on its own.
+// TestCommitLinger: under sustained load (a streak of commits each right
+// after the previous one) requests that arrive within the linger share one
+// transaction; fewer commits in a row than the streak never linger, so a
+// store that is not busy commits each request on its own at once.
 func TestCommitLinger(t *testing.T) {
 	s := openInternal(t, Config{CommitLinger: 300 * time.Millisecond})
 	ctx := context.Background()
-	for c := range 5 {
+	const convs = 1 + 4 + sustainedCommits + 4
+	for c := range convs {
 		conv := persistence.Conversation{ID: fmt.Sprint("c", c), Kind: persistence.KindGroup, Title: "t", CreatedBy: "u", CreatedAt: time.Now()}
 		if err := s.CreateConversation(ctx, conv, nil); err != nil {
 			t.Fatal(err)
@@ -97,22 +99,29 @@ func TestCommitLinger(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	appendOne(0) // a commit has just ended: the store is busy
-	before := s.commit.commits.Load()
-	var wg sync.WaitGroup
-	for c := 1; c <= 4; c++ {
-		wg.Add(1)
-		go func() { defer wg.Done(); appendOne(c) }()
-		time.Sleep(2 * time.Millisecond)
-	}
-	wg.Wait()
-	if n := s.commit.commits.Load() - before; n != 1 {
-		t.Fatalf("4 appends 2 ms apart within a 300 ms linger took %d commits, want 1", n)
-	}
-	for c := range 5 {
-		if last, _ := s.LastSeq(ctx, fmt.Sprint("c", c)); last != 1 {
-			t.Fatalf("c%d: last seq %d, want 1", c, last)
+	// Four appends 2 ms apart, each while the previous one is waiting if
+	// the committer lingers: without a streak behind them, none waits.
+	concurrent := func(from int) int64 {
+		before := s.commit.commits.Load()
+		var wg sync.WaitGroup
+		for c := from; c < from+4; c++ {
+			wg.Add(1)
+			go func() { defer wg.Done(); appendOne(c) }()
+			time.Sleep(2 * time.Millisecond)
 		}
+		wg.Wait()
+		return s.commit.commits.Load() - before
+	}
+	appendOne(0) // a commit has just ended, but one is no streak
+	if n := concurrent(1); n < 2 {
+		t.Fatalf("4 appends 2 ms apart right after one commit took %d commits: the committer lingered without sustained load", n)
+	}
+	// Back-to-back commits, each request arriving as the previous commit ends.
+	for c := 1; c <= sustainedCommits; c++ {
+		appendOne(c + 4)
+	}
+	if n := concurrent(1 + 4 + sustainedCommits); n != 1 {
+		t.Fatalf("4 appends 2 ms apart after %d back-to-back commits took %d commits, want 1 (a 300 ms linger)", sustainedCommits, n)
 	}
 }
 
