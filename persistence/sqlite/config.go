@@ -48,10 +48,10 @@ type Config struct {
 	FullSync bool
 
 	// CommitLinger is how long the committer, under sustained load, waits
-	// for more messages to share a transaction (see runCommitter); a quiet
-	// store never waits. Zero value: never wait. 1ms took 10-15 % of
-	// chatd's CPU off at 2,500-5,000 sends/s and added 1-3 ms to the p99
-	// at 200 sends/s (docs/benchmarks.md).
+	// for more messages to share a transaction (see runCommitter); a store
+	// that is not busy never waits. Zero value: never wait. 1ms took 8-10 %
+	// of chatd's CPU off at 5,000 sends/s, added 1.5-2.5 ms to the p50 there
+	// and nothing at 200 sends/s (docs/benchmarks.md, seventh round).
 	CommitLinger time.Duration
 }
 
