@@ -155,21 +155,26 @@ func TestChaosSplitHeals(t *testing.T) {
 	}
 }
 
-// TestChaosEtcd: the production membership provider under node kills and
-// pauses. Besides the invariants, a node may leave by itself only after a
-// pause of its own (--pause-exit, or --evict-exit when its lease expired
-// during one): a healthy etcd node never exits, and the healer restarts
-// nothing.
+// TestChaosEtcd: the production membership provider under node kills,
+// pauses and graceful restarts (SIGTERM, as a rolling restart does).
+// Besides the invariants, a node may leave by itself only after a pause of
+// its own (--pause-exit, or --evict-exit when its lease expired during
+// one): a healthy etcd node never exits, and the healer restarts nothing;
+// a SIGTERM ends in a clean drain (exit status 0).
 func TestChaosEtcd(t *testing.T) {
 	res := runChaos(t, Config{
-		Provider: ProviderEtcd, Duration: 40 * time.Second, Seed: 20261124, FaultInterval: 8 * time.Second,
-		Faults: []FaultKind{FaultKill, FaultPause, FaultShortPause},
+		Provider: ProviderEtcd, Duration: 48 * time.Second, Seed: 20261153, // deck: kill, restart, pause, short-pause, kill
+		FaultInterval: 8 * time.Second,
+		Faults:        []FaultKind{FaultKill, FaultPause, FaultShortPause, FaultRestart},
 	})
-	if len(res.Faults) < 3 {
-		t.Errorf("faults injected: %v (want >= 3)", res.Figures.Faults)
+	if len(res.Faults) < 4 || res.Figures.Faults[FaultRestart] == 0 {
+		t.Errorf("faults injected: %v (want >= 4, a restart among them)", res.Figures.Faults)
 	}
 	paused := map[string]int{}
 	for _, f := range res.Faults {
+		if f.Kind == FaultRestart && (f.ExitStatus == nil || *f.ExitStatus != 0) {
+			t.Errorf("restart of %s: SIGTERM did not end in a clean drain (%s)", f.Target, strings.Join(f.Notes, "; "))
+		}
 		if f.Kind == FaultPause || f.Kind == FaultShortPause {
 			paused[f.Target]++
 		}

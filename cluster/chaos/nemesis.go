@@ -27,10 +27,14 @@ const (
 	FaultStorePause FaultKind = "store-pause"
 	// FaultStoreKill: SIGKILL the store, restart it on the same data and port after 1–2 s.
 	FaultStoreKill FaultKind = "store-kill"
+	// FaultRestart: SIGTERM a node, as a rolling restart does: it drains
+	// (closes its WebSockets with 1001, finishes its writes, leaves the
+	// cluster) and exits; it starts again 1–2 s later.
+	FaultRestart FaultKind = "restart"
 )
 
 // AllFaults are the kinds ParseFaults accepts.
-var AllFaults = []FaultKind{FaultKill, FaultPause, FaultShortPause, FaultStorePause, FaultStoreKill}
+var AllFaults = []FaultKind{FaultKill, FaultPause, FaultShortPause, FaultStorePause, FaultStoreKill, FaultRestart}
 
 // ParseFaults parses a comma-separated list of fault kinds.
 func ParseFaults(s string) ([]FaultKind, error) {
@@ -47,7 +51,7 @@ func ParseFaults(s string) ([]FaultKind, error) {
 			}
 		}
 		if !ok {
-			return nil, fmt.Errorf("unknown fault %q (kill, pause, short-pause, store-pause, store-kill)", f)
+			return nil, fmt.Errorf("unknown fault %q (kill, pause, short-pause, store-pause, store-kill, restart)", f)
 		}
 	}
 	return out, nil
@@ -68,8 +72,10 @@ type Fault struct {
 	// SelfExit: the paused node exited by itself after SIGCONT (status 3).
 	SelfExit bool `json:"selfExit,omitempty"`
 	// HealerRestart: the node stayed isolated after SIGCONT; the healer killed it.
-	HealerRestart bool     `json:"healerRestart,omitempty"`
-	Notes         []string `json:"notes,omitempty"`
+	HealerRestart bool `json:"healerRestart,omitempty"`
+	// ExitStatus: how the node ended after a restart's SIGTERM (0: drained cleanly).
+	ExitStatus *int     `json:"exitStatus,omitempty"`
+	Notes      []string `json:"notes,omitempty"`
 }
 
 // nemesis injects one fault at a time, every interval, from a seeded deck.
@@ -148,7 +154,7 @@ func (n *nemesis) Faults() []*Fault {
 
 func (n *nemesis) inject(ctx context.Context, kind FaultKind) {
 	f := &Fault{Kind: kind, Node: -1, Target: "store"}
-	if kind == FaultKill || kind == FaultPause || kind == FaultShortPause {
+	if kind == FaultKill || kind == FaultPause || kind == FaultShortPause || kind == FaultRestart {
 		f.Node = n.rng.IntN(len(n.cl.Nodes))
 		f.Target = n.cl.Nodes[f.Node].Name
 	}
@@ -158,6 +164,8 @@ func (n *nemesis) inject(ctx context.Context, kind FaultKind) {
 		err = n.kill(ctx, f, n.cl.Nodes[f.Node].Proc, n.span(time.Second, 3*time.Second))
 	case FaultStoreKill:
 		err = n.kill(ctx, f, n.cl.Store, n.span(time.Second, 2*time.Second))
+	case FaultRestart:
+		err = n.restart(ctx, f, n.cl.Nodes[f.Node].Proc, n.span(time.Second, 2*time.Second))
 	case FaultPause:
 		err = n.pauseNode(ctx, f, n.span(4*time.Second, 6*time.Second), 3*time.Second)
 	case FaultShortPause:
@@ -199,6 +207,42 @@ func (n *nemesis) kill(ctx context.Context, f *Fault, p *Process, delay time.Dur
 	case <-up:
 	case <-time.After(delay + 30*time.Second):
 		return fmt.Errorf("%s did not restart", p.Name)
+	}
+	f.Resumed = time.Now()
+	if err := n.waitBack(ctx, f); err != nil {
+		return err
+	}
+	f.Ready = time.Now()
+	return nil
+}
+
+// restartDrainLimit bounds a graceful stop: chatd's --drain-timeout (15 s)
+// plus leaving the cluster and closing the store.
+const restartDrainLimit = 30 * time.Second
+
+// restart sends SIGTERM and waits for the node to drain, exit and start
+// again (delay after it exits). Its exit is noted: a clean one has status 0.
+func (n *nemesis) restart(ctx context.Context, f *Fault, p *Process, delay time.Duration) error {
+	up := p.UpChan()
+	pid, err := p.Terminate(delay)
+	f.PID, f.At, f.Hold = pid, time.Now(), delay
+	n.record(f)
+	if err != nil {
+		return err
+	}
+	n.journal.Addf("fault", "SIGTERM %s pid %d, restart %s after it exits", f.Target, pid, delay.Round(time.Millisecond))
+	select {
+	case <-up:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(restartDrainLimit + delay):
+		return fmt.Errorf("%s did not drain and restart within %s", p.Name, restartDrainLimit+delay)
+	}
+	for _, e := range p.Exits() {
+		if e.PID == pid {
+			f.Notes = append(f.Notes, fmt.Sprintf("drained in %s, exit status %d%s", e.At.Sub(f.At).Round(time.Millisecond), e.Status, e.Signal))
+			f.ExitStatus = &e.Status
+		}
 	}
 	f.Resumed = time.Now()
 	if err := n.waitBack(ctx, f); err != nil {

@@ -199,6 +199,20 @@ func (p *Process) Kill(restartAfter time.Duration) (int, error) {
 	return pid, killGroup(pid)
 }
 
+// Terminate sends SIGTERM to the current incarnation (a graceful stop:
+// chatd drains) and has the supervisor start the next one restartAfter
+// after it exits. It returns the PID.
+func (p *Process) Terminate(restartAfter time.Duration) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.exitedLocked() {
+		return 0, fmt.Errorf("%s: not running", p.Name)
+	}
+	p.planned, p.delay, p.paused = true, restartAfter, false
+	pid := p.cmd.Process.Pid
+	return pid, termProcess(pid)
+}
+
 // Pause sends SIGSTOP to the current incarnation and returns its PID.
 func (p *Process) Pause() (int, error) {
 	p.mu.Lock()

@@ -20,6 +20,7 @@ func ownGroup(cmd *exec.Cmd) {
 func killGroup(pid int) error       { return syscall.Kill(-pid, syscall.SIGKILL) }
 func continueGroup(pid int) error   { return syscall.Kill(-pid, syscall.SIGCONT) }
 func stopProcess(pid int) error     { return syscall.Kill(pid, syscall.SIGSTOP) }
+func termProcess(pid int) error     { return syscall.Kill(pid, syscall.SIGTERM) }
 func continueProcess(pid int) error { return syscall.Kill(pid, syscall.SIGCONT) }
 
 // waitStatus is an ended process's exit status, or -1 and the signal that

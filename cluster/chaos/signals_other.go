@@ -16,6 +16,7 @@ func ownGroup(*exec.Cmd)        {}
 func killGroup(int) error       { return errNeedsLinux }
 func continueGroup(int) error   { return errNeedsLinux }
 func stopProcess(int) error     { return errNeedsLinux }
+func termProcess(int) error     { return errNeedsLinux }
 func continueProcess(int) error { return errNeedsLinux }
 
 func waitStatus(st *os.ProcessState) (status int, signal string) {

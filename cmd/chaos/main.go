@@ -44,7 +44,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	clients := fs.Int("clients", 24, "clients (one user each)")
 	convs := fs.Int("conversations", 12, "group conversations (3-5 members each)")
 	interval := fs.Duration("fault-interval", 10*time.Second, "a fault starts every interval")
-	faults := fs.String("faults", "kill,pause,short-pause,store-pause,store-kill", "fault kinds: kill, pause, short-pause, store-pause, store-kill (empty: none)")
+	faults := fs.String("faults", "kill,pause,short-pause,store-pause,store-kill,restart", "fault kinds: kill, pause, short-pause, store-pause, store-kill, restart (empty: none)")
 	bound := fs.Duration("final-bound", 30*time.Second, "the final send after healing must be acked within this")
 	// The dev store scans the whole messages collection for every LastSeq
 	// and sorted page (about 0.1-0.5ms per stored message here), and a
