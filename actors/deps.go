@@ -139,7 +139,7 @@ type Deps struct {
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 
-	inflight *atomic.Int64 // store calls started by runAsync and not yet returned
+	inflight *storeCalls   // store calls started by runAsync and not yet returned
 	counts   *memberCounts // member counts for presence (membercounts.go)
 }
 
@@ -161,7 +161,7 @@ func NewDeps(d Deps) (*Deps, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	d.inflight = &atomic.Int64{}
+	d.inflight = &storeCalls{}
 	d.counts = &memberCounts{}
 	if d.ForgetGrain == nil {
 		d.ForgetGrain = func(string) {}
@@ -192,32 +192,73 @@ func runAsync(ctx actor.Context, work func() any) {
 	self := ctx.Self()
 	sys := ctx.ActorSystem()
 	deps := depsOf(ctx)
+	var calls *atomic.Int64
 	if deps != nil {
-		deps.inflight.Add(1)
+		calls = deps.inflight.start()
 	}
 	go func() {
-		if deps != nil {
-			defer deps.inflight.Add(-1)
+		if calls != nil {
+			defer calls.Add(-1)
 		}
 		sys.Root.Send(self, work())
 	}()
 }
 
-// WaitIdle waits until every store call the actors started has returned (so a
-// write in flight at shutdown completes before the store closes), or for ctx.
-// Actors may start new calls while it waits (timers, late messages), so it
-// polls a counter: a sync.WaitGroup forbids Add from zero during Wait.
-func (d *Deps) WaitIdle(ctx context.Context) error {
+// storeCalls counts the store calls in flight, apart for those started
+// before a drain began: a cluster node keeps getting requests for the
+// grains it hosts until it leaves, so under load the count of all calls
+// seldom reaches zero while it is still a member.
+type storeCalls struct {
+	draining      atomic.Bool
+	before, after atomic.Int64
+}
+
+// start counts a new call and returns the counter its end must decrement.
+func (c *storeCalls) start() *atomic.Int64 {
+	n := &c.before
+	if c.draining.Load() {
+		n = &c.after
+	}
+	n.Add(1)
+	return n
+}
+
+// waitZero polls until every counter is zero, or for ctx.
+func waitZero(ctx context.Context, counters ...*atomic.Int64) error {
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
-	for d.inflight.Load() > 0 {
+	for {
+		busy := false
+		for _, c := range counters {
+			busy = busy || c.Load() > 0
+		}
+		if !busy {
+			return nil
+		}
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
 			return fmt.Errorf("wait for store calls: %w", ctx.Err())
 		}
 	}
-	return nil
+}
+
+// WaitStarted begins a drain: it waits until every store call the actors
+// had started when it was called has returned (so a write in flight
+// completes, and its ack goes out, while the node is still a member), or
+// for ctx. Calls started after it was called do not hold it up: leave the
+// cluster next, then WaitIdle.
+func (d *Deps) WaitStarted(ctx context.Context) error {
+	d.inflight.draining.Store(true)
+	return waitZero(ctx, &d.inflight.before)
+}
+
+// WaitIdle waits until every store call the actors started has returned (so a
+// write in flight at shutdown completes before the store closes), or for ctx.
+// Actors may start new calls while it waits (timers, late messages), so it
+// polls counters: a sync.WaitGroup forbids Add from zero during Wait.
+func (d *Deps) WaitIdle(ctx context.Context) error {
+	return waitZero(ctx, &d.inflight.before, &d.inflight.after)
 }
 
 // depsOf finds the Deps of the actor running ctx.

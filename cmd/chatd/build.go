@@ -103,22 +103,28 @@ func (n *node) ready(ctx context.Context) error {
 	return err
 }
 
-// close waits for in-flight store writes, leaves the cluster and closes the store.
+// close waits for the store calls in flight (writes complete and are acked
+// while the node is still a member), leaves the cluster, waits for the
+// calls that came meanwhile, and closes the store.
 func (n *node) close(log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if n.deps != nil {
-		if err := n.deps.WaitIdle(ctx); err != nil {
+		if err := n.deps.WaitStarted(ctx); err != nil {
 			log.Warn("store calls still running at shutdown", "err", err)
 		}
 	}
 	if n.node != nil {
 		n.node.Stop(false)
 	}
+	last, cancelLast := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelLast()
 	if n.deps != nil {
-		_ = n.deps.WaitIdle(ctx)
+		if err := n.deps.WaitIdle(last); err != nil {
+			log.Warn("store calls still running after leaving the cluster", "err", err)
+		}
 	}
-	if err := n.store.Close(ctx); err != nil {
+	if err := n.store.Close(last); err != nil {
 		log.Warn("store close", "err", err)
 	}
 }
