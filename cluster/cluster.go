@@ -54,9 +54,12 @@ type Config struct {
 	EvictAfter time.Duration
 	// ProbeInterval is how often a node checks. Default 1s.
 	ProbeInterval time.Duration
-	// SplitAfter (automanaged) is how long a node and a live peer may not
-	// both list each other before the one to leave leaves. Proto.Actor
-	// never mends that by itself, so this is short. Default 3s.
+	// SplitAfter is how long a node that knows it was dropped waits before
+	// it leaves: automanaged, a node and a live peer not both listing each
+	// other (the one to leave leaves); etcd, the node's own view not
+	// listing it (its lease expired: every node, itself included, blocks
+	// its id). Proto.Actor never mends either by itself, so this is short.
+	// Default 3s.
 	SplitAfter time.Duration
 }
 

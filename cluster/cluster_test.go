@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -203,6 +204,13 @@ func TestEtcdClusterDeliversAcrossNodes(t *testing.T) {
 // etcd fails the test: `make test` installs it (etcd-server).
 func startEtcd(t *testing.T) string {
 	t.Helper()
+	endpoint, _ := startEtcdProcess(t)
+	return endpoint
+}
+
+// startEtcdProcess is startEtcd that also returns the etcd process.
+func startEtcdProcess(t *testing.T) (string, *os.Process) {
+	t.Helper()
 	bin, err := exec.LookPath("etcd")
 	if err != nil {
 		t.Fatalf("etcd not found (Debian package etcd-server; `make deps` installs it): %v", err)
@@ -228,13 +236,13 @@ func startEtcd(t *testing.T) string {
 	for time.Now().Before(deadline) {
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", client)); err == nil {
 			c.Close()
-			return fmt.Sprintf("127.0.0.1:%d", client)
+			return fmt.Sprintf("127.0.0.1:%d", client), cmd.Process
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	raw, _ := os.ReadFile(filepath.Join(dir, "etcd.log"))
 	t.Fatalf("etcd did not start: %s", raw)
-	return ""
+	return "", nil
 }
 
 var _ persistence.Store = (*mongo.Store)(nil)
@@ -320,6 +328,54 @@ func TestEtcdEvictedNodeFindsOut(t *testing.T) {
 		t.Logf("eviction reported: %+v", r)
 	case <-time.After(20 * time.Second):
 		t.Fatalf("b was dropped by a (a sees %v, b sees %v) but b never found out", a.node.Members(), b.node.Members())
+	}
+}
+
+// TestEtcdOutageEveryNodeFindsOut: etcd stalled past the 3 s lease expires
+// every member's key when it resumes; every node sees its own key deleted
+// and Proto.Actor blocks every id, its own included, so the cluster cannot
+// serve until each node restarts as a fresh member. Each must find out
+// within SplitAfter of its own view dropping it, not wait for
+// --evict-exit.
+func TestEtcdOutageEveryNodeFindsOut(t *testing.T) {
+	endpoint, etcd := startEtcdProcess(t)
+	storeCfg := mongotest.Config(t, mongotest.URI(t))
+	type report struct {
+		node, peer string
+		at         time.Time
+	}
+	evicted := make(chan report, 2)
+	cfg := func(name string) cluster.Config {
+		return cluster.Config{Provider: cluster.ProviderEtcd, EtcdEndpoints: []string{endpoint}, Name: "etcdoutage",
+			ProbeInterval: 100 * time.Millisecond, EvictAfter: 4 * time.Second, SplitAfter: time.Second,
+			OnEvicted: func(peer string) { evicted <- report{name, peer, time.Now()} }}
+	}
+	a := startNode(t, cfg("a"), storeCfg)
+	b := startNode(t, cfg("b"), storeCfg)
+	waitMembers(t, 2, a, b)
+	time.Sleep(5 * time.Second) // past the watch's quiet start (EvictAfter)
+	if err := etcd.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Second)
+	if err := etcd.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	resumed := time.Now()
+	got := map[string]string{}
+	for len(got) < 2 {
+		select {
+		case r := <-evicted:
+			got[r.node] = r.peer
+			t.Logf("%s evicted %s after etcd resumed, naming %s", r.node, r.at.Sub(resumed).Round(time.Millisecond), r.peer)
+		case <-time.After(20 * time.Second):
+			t.Fatalf("after etcd's outage only %v found out (a sees %v, b sees %v)", got, a.node.Members(), b.node.Members())
+		}
+	}
+	// Naming itself: its own view dropped it (SplitAfter), not a peer's
+	// answers (that would name the peer, after EvictAfter).
+	if got["a"] != a.node.Address() || got["b"] != b.node.Address() {
+		t.Fatalf("evictions %v: want each node naming itself (a %s, b %s)", got, a.node.Address(), b.node.Address())
 	}
 }
 

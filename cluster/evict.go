@@ -41,7 +41,11 @@ import (
 //   - other providers (etcd): it asks each peer in its view whether the
 //     peer lists it (MemberProbe to the peer's MembersActor); a peer that
 //     has answered no, and never yes, for EvictAfter makes it leave, and so
-//     does its own view not listing it for EvictAfter. A peer that does not
+//     does its own view not listing it for SplitAfter (that one is
+//     unambiguous: its key was deleted, and Proto.Actor blocks the id for
+//     good, here too; after an etcd outage longer than the lease every node
+//     is in that state, and the sooner they restart the sooner the cluster
+//     serves again). A peer that does not
 //     answer is no evidence: under overload, probes time out, and a node
 //     that left for that would add to the load it left behind.
 // Neither check acts during the node's first EvictAfter, while peers admit
@@ -153,7 +157,7 @@ func (n *Node) watchEviction(stop <-chan struct{}) {
 			}
 			if n.lists(self) {
 				clear(outOfView)
-			} else if d := outOfView.strike(self, now); d > n.cfg.EvictAfter {
+			} else if d := outOfView.strike(self, now); d > n.cfg.SplitAfter {
 				evicted(n.System.Address(), d, "this node's own view no longer lists it")
 				return
 			}
