@@ -45,9 +45,9 @@ import (
 //     unambiguous: its key was deleted, and Proto.Actor blocks the id for
 //     good, here too; after an etcd outage longer than the lease every node
 //     is in that state, and the sooner they restart the sooner the cluster
-//     serves again). A peer that does not
-//     answer is no evidence: under overload, probes time out, and a node
-//     that left for that would add to the load it left behind.
+//     serves again). A peer that does not answer is no evidence: under
+//     overload, probes time out, and a node that left for that would add
+//     to the load it left behind.
 // Neither check acts during the node's first EvictAfter, while peers admit
 // it.
 
@@ -151,32 +151,43 @@ func (n *Node) watchEviction(stop <-chan struct{}) {
 				go n.checkViews(leaves, stop)
 				continue
 			}
-			self := n.memberID()
-			if self == "" {
-				continue // not yet in its own view: nothing to ask about
-			}
-			if n.lists(self) {
-				clear(outOfView)
-			} else if d := outOfView.strike(self, now); d > n.cfg.SplitAfter {
+			if d, gone := n.probePeers(now, outOfView, refused, results, stop); gone {
 				evicted(n.System.Address(), d, "this node's own view no longer lists it")
 				return
 			}
-			peers := map[string]bool{}
-			for _, addr := range n.Members() {
-				peers[addr] = addr != n.System.Address()
-			}
-			for addr := range refused {
-				if !peers[addr] {
-					delete(refused, addr) // it left our view: nothing to ask
-				}
-			}
-			for addr, peer := range peers {
-				if peer {
-					go n.probe(addr, self, results, stop)
-				}
-			}
 		}
 	}
+}
+
+// probePeers is one etcd round of the watch: gone when this node's own view
+// has not listed it for SplitAfter (d: for how long); otherwise it asks
+// every peer in its view, answers coming to results.
+func (n *Node) probePeers(now time.Time, outOfView, refused evictionStrikes, results chan<- probeResult,
+	stop <-chan struct{}) (d time.Duration, gone bool) {
+	self := n.memberID()
+	if self == "" {
+		return 0, false // not yet in its own view: nothing to ask about
+	}
+	if n.lists(self) {
+		clear(outOfView)
+	} else if d := outOfView.strike(self, now); d > n.cfg.SplitAfter {
+		return d, true
+	}
+	peers := map[string]bool{}
+	for _, addr := range n.Members() {
+		peers[addr] = addr != n.System.Address()
+	}
+	for addr := range refused {
+		if !peers[addr] {
+			delete(refused, addr) // it left our view: nothing to ask
+		}
+	}
+	for addr, peer := range peers {
+		if peer {
+			go n.probe(addr, self, results, stop)
+		}
+	}
+	return 0, false
 }
 
 // memberID is this node's member id as its view listed it last: not always
