@@ -73,7 +73,7 @@ type Fault struct {
 	SelfExit bool `json:"selfExit,omitempty"`
 	// HealerRestart: the node stayed isolated after SIGCONT; the healer killed it.
 	HealerRestart bool `json:"healerRestart,omitempty"`
-	// ExitStatus: how the node ended after a restart's SIGTERM (0: drained cleanly).
+	// ExitStatus: how a killed or restarted process ended (after SIGTERM, 0 is a clean drain; -1: a signal).
 	ExitStatus *int     `json:"exitStatus,omitempty"`
 	Notes      []string `json:"notes,omitempty"`
 }
@@ -195,25 +195,7 @@ func noteText(f *Fault) string {
 
 // kill sends SIGKILL; the process's supervisor restarts it after delay.
 func (n *nemesis) kill(ctx context.Context, f *Fault, p *Process, delay time.Duration) error {
-	up := p.UpChan()
-	pid, err := p.Kill(delay)
-	f.PID, f.At, f.Hold = pid, time.Now(), delay
-	n.record(f)
-	if err != nil {
-		return err
-	}
-	n.journal.Addf("fault", "SIGKILL %s pid %d, restart in %s", f.Target, pid, delay.Round(time.Millisecond))
-	select {
-	case <-up:
-	case <-time.After(delay + 30*time.Second):
-		return fmt.Errorf("%s did not restart", p.Name)
-	}
-	f.Resumed = time.Now()
-	if err := n.waitBack(ctx, f); err != nil {
-		return err
-	}
-	f.Ready = time.Now()
-	return nil
+	return n.end(ctx, f, p, delay, "SIGKILL", p.Kill, 30*time.Second)
 }
 
 // restartDrainLimit bounds a graceful stop: chatd's --drain-timeout (15 s)
@@ -223,24 +205,35 @@ const restartDrainLimit = 30 * time.Second
 // restart sends SIGTERM and waits for the node to drain, exit and start
 // again (delay after it exits). Its exit is noted: a clean one has status 0.
 func (n *nemesis) restart(ctx context.Context, f *Fault, p *Process, delay time.Duration) error {
+	return n.end(ctx, f, p, delay, "SIGTERM", p.Terminate, restartDrainLimit)
+}
+
+// end signals p to end (signal sends it), waits up to limit past delay for
+// the supervisor to start it again, and then until it serves.
+func (n *nemesis) end(ctx context.Context, f *Fault, p *Process, delay time.Duration, name string,
+	signal func(restartAfter time.Duration) (int, error), limit time.Duration) error {
 	up := p.UpChan()
-	pid, err := p.Terminate(delay)
+	pid, err := signal(delay)
 	f.PID, f.At, f.Hold = pid, time.Now(), delay
 	n.record(f)
 	if err != nil {
 		return err
 	}
-	n.journal.Addf("fault", "SIGTERM %s pid %d, restart %s after it exits", f.Target, pid, delay.Round(time.Millisecond))
+	n.journal.Addf("fault", "%s %s pid %d, restart %s after it exits", name, f.Target, pid, delay.Round(time.Millisecond))
 	select {
 	case <-up:
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-time.After(restartDrainLimit + delay):
-		return fmt.Errorf("%s did not drain and restart within %s", p.Name, restartDrainLimit+delay)
+	case <-time.After(delay + limit):
+		return fmt.Errorf("%s did not end and restart within %s", p.Name, delay+limit)
 	}
 	for _, e := range p.Exits() {
 		if e.PID == pid {
-			f.Notes = append(f.Notes, fmt.Sprintf("drained in %s, exit status %d%s", e.At.Sub(f.At).Round(time.Millisecond), e.Status, e.Signal))
+			how := fmt.Sprintf("exit status %d", e.Status)
+			if e.Signal != "" {
+				how = e.Signal
+			}
+			f.Notes = append(f.Notes, fmt.Sprintf("ended %s after %s: %s", e.At.Sub(f.At).Round(time.Millisecond), name, how))
 			f.ExitStatus = &e.Status
 		}
 	}

@@ -186,23 +186,22 @@ func (p *Process) exitedLocked() bool {
 	return len(p.exits) > 0 && p.exits[len(p.exits)-1].PID == p.cmd.Process.Pid
 }
 
-// Kill sends SIGKILL to the current incarnation; the supervisor restarts it
-// after restartAfter. It returns the killed PID.
+// Kill sends SIGKILL to the current incarnation's process group; the
+// supervisor restarts it after restartAfter. It returns the killed PID.
 func (p *Process) Kill(restartAfter time.Duration) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.exitedLocked() {
-		return 0, fmt.Errorf("%s: not running", p.Name)
-	}
-	p.planned, p.delay, p.paused = true, restartAfter, false
-	pid := p.cmd.Process.Pid
-	return pid, killGroup(pid)
+	return p.end(restartAfter, killGroup)
 }
 
 // Terminate sends SIGTERM to the current incarnation (a graceful stop:
 // chatd drains) and has the supervisor start the next one restartAfter
 // after it exits. It returns the PID.
 func (p *Process) Terminate(restartAfter time.Duration) (int, error) {
+	return p.end(restartAfter, termProcess)
+}
+
+// end signals the current incarnation to end, planned: the supervisor
+// starts the next one restartAfter after it exits.
+func (p *Process) end(restartAfter time.Duration, signal func(pid int) error) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.exitedLocked() {
@@ -210,7 +209,7 @@ func (p *Process) Terminate(restartAfter time.Duration) (int, error) {
 	}
 	p.planned, p.delay, p.paused = true, restartAfter, false
 	pid := p.cmd.Process.Pid
-	return pid, termProcess(pid)
+	return pid, signal(pid)
 }
 
 // Pause sends SIGSTOP to the current incarnation and returns its PID.
