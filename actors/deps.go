@@ -204,10 +204,10 @@ func runAsync(ctx actor.Context, work func() any) {
 	}()
 }
 
-// storeCalls counts the store calls in flight, apart for those started
-// before a drain began: a cluster node keeps getting requests for the
-// grains it hosts until it leaves, so under load the count of all calls
-// seldom reaches zero while it is still a member.
+// storeCalls counts the store calls in flight, those started before a
+// drain began apart from those started since: a cluster node keeps getting
+// requests for the grains it hosts until it leaves, so under load the count
+// of all calls seldom reaches zero while it is still a member.
 type storeCalls struct {
 	draining      atomic.Bool
 	before, after atomic.Int64
