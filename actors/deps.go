@@ -129,6 +129,12 @@ type Deps struct {
 	// ForgetGrain drops a grain PID that failed to answer from the lookup's
 	// cache, so the next lookup finds where the grain lives now.
 	ForgetGrain func(conversationID string)
+	// Alive reports whether a node address is a cluster member in this
+	// node's view. A session checks the grain PIDs it keeps with it before
+	// each use, so that it stops sending to a node that left (a rolling
+	// restart) at once instead of after a request timeout. Nil: every
+	// address is alive.
+	Alive func(address string) bool
 	// User returns the PID of a user's grain (UserKind), or nil when the
 	// cluster cannot place it now. It may block: call it off the mailbox.
 	User func(userID string) *actor.PID

@@ -91,8 +91,11 @@ func (s *session) withGrain(ctx actor.Context, conv string, use func(pid *actor.
 		return
 	}
 	if pid := s.grains[conv]; pid != nil {
-		use(pid)
-		return
+		if s.deps.Alive == nil || s.deps.Alive(pid.Address) {
+			use(pid)
+			return
+		}
+		s.forgetGrain(conv, pid) // its node left the cluster: look the grain up again
 	}
 	if s.parked == nil {
 		s.parked = map[string][]func(*actor.PID){}

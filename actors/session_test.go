@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -128,5 +129,57 @@ func TestSessionFailureEndsConnection(t *testing.T) {
 	case <-stopped:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the failed session is still registered: restarted instead of stopped")
+	}
+}
+
+// TestSessionDropsGrainsOfNodesThatLeft: a session keeps the grain PIDs it
+// looked up, but before each use it checks that the PID's node is still a
+// member (Deps.Alive); after a node left (a rolling restart) it looks the
+// grain up again instead of sending to the departed node and waiting for
+// the request to time out.
+func TestSessionDropsGrainsOfNodesThatLeft(t *testing.T) {
+	st := openStore(t)
+	createConv(t, st, "c1", "alice", "bob")
+	sys := actor.NewActorSystem()
+	t.Cleanup(func() { sys.Shutdown() })
+	deps := newTestDeps(t, st)
+	if _, err := SpawnHub(sys, deps); err != nil {
+		t.Fatal(err)
+	}
+	grain := sys.Root.Spawn(newConversationWithID(deps, "c1"))
+	var lookups atomic.Int32
+	deps.Grain = func(string) *actor.PID { lookups.Add(1); return grain }
+	var left atomic.Bool
+	deps.Alive = func(string) bool { return !left.Swap(false) } // "not a member" once after left is set
+	conn := &chanConn{events: make(chan Outbound, 100)}
+	session := SpawnSession(sys, deps, "alice", "1", conn)
+	ack := func(what string) {
+		t.Helper()
+		for {
+			select {
+			case ev := <-conn.events:
+				switch ev := ev.(type) {
+				case *Ack:
+					return
+				case *Failure:
+					t.Fatalf("%s: refused %+v", what, ev)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s: no ack", what)
+			}
+		}
+	}
+	sys.Root.Send(session, &ClientSend{RequestID: "r1", ConversationID: "c1", ClientMsgID: "k1", Body: "one"})
+	ack("first send")
+	sys.Root.Send(session, &ClientSend{RequestID: "r2", ConversationID: "c1", ClientMsgID: "k2", Body: "two"})
+	ack("second send")
+	if n := lookups.Load(); n != 1 {
+		t.Fatalf("%d grain lookups for two sends while the node stayed, want 1 (the PID is kept)", n)
+	}
+	left.Store(true)
+	sys.Root.Send(session, &ClientSend{RequestID: "r3", ConversationID: "c1", ClientMsgID: "k3", Body: "three"})
+	ack("send after the grain's node left")
+	if n := lookups.Load(); n != 2 {
+		t.Fatalf("%d grain lookups, want 2: the PID of a node that left must be looked up again", n)
 	}
 }

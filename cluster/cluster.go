@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -177,6 +178,7 @@ func Start(cfg Config, deps *actors.Deps, log *slog.Logger) (node *Node, err err
 	deps.Hubs = n.hubs
 	deps.Grain = n.grain
 	deps.ForgetGrain = n.Forget
+	deps.Alive = n.alive
 	deps.User = n.userGrain
 
 	defer func() {
@@ -234,6 +236,14 @@ func (n *Node) setMembers(ms []*pcluster.Member) {
 		n.selfID = self // kept when the view drops it: the id peers would list
 	}
 	n.mu.Unlock()
+}
+
+// alive reports whether addr is a member in this node's view (every
+// address is, before the first topology arrives).
+func (n *Node) alive(addr string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.members) == 0 || slices.Contains(n.members, addr)
 }
 
 // Members returns the addresses of the members this node currently sees.
@@ -341,12 +351,10 @@ func (n *Node) Forget(conversationID string) {
 // Address is this member's remoting address.
 func (n *Node) Address() string { return n.System.Address() }
 
-// Stop leaves the cluster. graceful waits for ownership hand-over.
+// Stop shuts the node's actor system and remoting down; graceful waits for
+// ownership hand-over. A node that drains calls Leave first.
 func (n *Node) Stop(graceful bool) {
-	if n.stopWatch != nil {
-		close(n.stopWatch)
-		n.stopWatch = nil
-	}
+	n.stopWatching()
 	n.Cluster.Shutdown(graceful)
 	n.closer()
 }

@@ -103,10 +103,14 @@ func (n *node) ready(ctx context.Context) error {
 	return err
 }
 
-// close waits for the store calls in flight (writes complete and are acked
-// while the node is still a member), leaves the cluster, waits for the
+// close takes the node out of the cluster while it still answers for its
+// grains (peers stop routing here first), waits for the store calls in
+// flight (writes complete and are acked), stops the actors, waits for the
 // calls that came meanwhile, and closes the store.
 func (n *node) close(log *slog.Logger) {
+	if n.node != nil {
+		n.node.Leave(5 * time.Second)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if n.deps != nil {
