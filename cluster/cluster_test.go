@@ -176,15 +176,24 @@ func checkCrossNodeDelivery(t *testing.T, a, b *testNode) {
 	}
 }
 
-func TestAutoManagedClusterDeliversAcrossNodes(t *testing.T) {
-	storeCfg := mongotest.Config(t, mongotest.URI(t))
+// autoManagedPair returns the configs of two automanaged nodes on free
+// loopback ports that list each other as peers.
+func autoManagedPair(t *testing.T) [2]cluster.Config {
+	t.Helper()
 	p1, p2 := freePort(t), freePort(t)
 	peers := []string{fmt.Sprintf("127.0.0.1:%d", p1), fmt.Sprintf("127.0.0.1:%d", p2)}
-	cfg := func(am int) cluster.Config {
-		return cluster.Config{Provider: cluster.ProviderAutoManaged, Port: freePort(t), AutoManagedPort: am, Peers: peers}
+	var cfgs [2]cluster.Config
+	for i, am := range []int{p1, p2} {
+		cfgs[i] = cluster.Config{Provider: cluster.ProviderAutoManaged, Port: freePort(t), AutoManagedPort: am, Peers: peers}
 	}
-	a := startNode(t, cfg(p1), storeCfg)
-	b := startNode(t, cfg(p2), storeCfg)
+	return cfgs
+}
+
+func TestAutoManagedClusterDeliversAcrossNodes(t *testing.T) {
+	storeCfg := mongotest.Config(t, mongotest.URI(t))
+	cfgs := autoManagedPair(t)
+	a := startNode(t, cfgs[0], storeCfg)
+	b := startNode(t, cfgs[1], storeCfg)
 	waitMembers(t, 2, a, b)
 	checkCrossNodeDelivery(t, a, b)
 }
@@ -252,17 +261,15 @@ var _ persistence.Store = (*mongo.Store)(nil)
 // two, naming the other. While both list each other, it never fires.
 func TestEvictedNodeFindsOut(t *testing.T) {
 	storeCfg := mongotest.Config(t, mongotest.URI(t))
-	p1, p2 := freePort(t), freePort(t)
-	peers := []string{fmt.Sprintf("127.0.0.1:%d", p1), fmt.Sprintf("127.0.0.1:%d", p2)}
 	type report struct{ node, peer string }
 	evicted := make(chan report, 2)
-	cfg := func(name string, am int) cluster.Config {
-		return cluster.Config{Provider: cluster.ProviderAutoManaged, Port: freePort(t), AutoManagedPort: am, Peers: peers,
-			ProbeInterval: 100 * time.Millisecond, EvictAfter: 3 * time.Second,
-			OnEvicted: func(peer string) { evicted <- report{name, peer} }}
+	cfgs := autoManagedPair(t)
+	for i, name := range []string{"a", "b"} {
+		cfgs[i].ProbeInterval, cfgs[i].EvictAfter = 100*time.Millisecond, 3*time.Second
+		cfgs[i].OnEvicted = func(peer string) { evicted <- report{name, peer} }
 	}
-	a := startNode(t, cfg("a", p1), storeCfg)
-	b := startNode(t, cfg("b", p2), storeCfg)
+	a := startNode(t, cfgs[0], storeCfg)
+	b := startNode(t, cfgs[1], storeCfg)
 	waitMembers(t, 2, a, b)
 	select {
 	case r := <-evicted:

@@ -205,13 +205,18 @@ func (n *Node) memberID() string {
 // probe asks one peer whether it lists this node (by the id this node's
 // own view gives it, which is what the peer's view holds too).
 func (n *Node) probe(addr, self string, results chan<- probeResult, stop <-chan struct{}) {
+	select {
+	case results <- n.ask(addr, self):
+	case <-stop:
+	}
+}
+
+// ask asks the peer at addr whether its view lists the member id self.
+func (n *Node) ask(addr, self string) probeResult {
 	res, err := n.System.Root.RequestFuture(actor.NewPID(addr, MembersActor),
 		&actors.MemberProbe{MemberId: self}, n.cfg.RequestTimeout).Result()
 	r, _ := res.(*actors.MemberProbeResult)
-	select {
-	case results <- probeResult{addr: addr, answered: err == nil && r != nil, listed: r != nil && r.Listed}:
-	case <-stop:
-	}
+	return probeResult{addr: addr, answered: err == nil && r != nil, listed: err == nil && r != nil && r.Listed}
 }
 
 // checkViews reads every configured peer's health endpoint and decides

@@ -3,10 +3,6 @@ package cluster
 import (
 	"sync"
 	"time"
-
-	"github.com/asynkron/protoactor-go/actor"
-
-	"github.com/actorchat/engine/actors"
 )
 
 // Leave takes this node out of the cluster while it still serves, so that a
@@ -50,12 +46,7 @@ func (n *Node) listedByPeers(self string) bool {
 		if addr == n.System.Address() {
 			continue
 		}
-		wg.Go(func() {
-			res, err := n.System.Root.RequestFuture(actor.NewPID(addr, MembersActor),
-				&actors.MemberProbe{MemberId: self}, n.cfg.RequestTimeout).Result()
-			r, _ := res.(*actors.MemberProbeResult)
-			listed <- err == nil && r != nil && r.Listed
-		})
+		wg.Go(func() { listed <- n.ask(addr, self).listed })
 	}
 	wg.Wait()
 	close(listed)

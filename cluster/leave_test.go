@@ -1,7 +1,6 @@
 package cluster_test
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
@@ -19,13 +18,9 @@ import (
 func TestLeaveBeforeStop(t *testing.T) {
 	storeCfg := mongotest.Config(t, mongotest.URI(t))
 	t.Run("automanaged", func(t *testing.T) {
-		p1, p2 := freePort(t), freePort(t)
-		peers := []string{fmt.Sprintf("127.0.0.1:%d", p1), fmt.Sprintf("127.0.0.1:%d", p2)}
-		cfg := func(am int) cluster.Config {
-			return cluster.Config{Provider: cluster.ProviderAutoManaged, Port: freePort(t), AutoManagedPort: am, Peers: peers}
-		}
-		a := startNode(t, cfg(p1), storeCfg)
-		b := startNode(t, cfg(p2), storeCfg)
+		cfgs := autoManagedPair(t)
+		a := startNode(t, cfgs[0], storeCfg)
+		b := startNode(t, cfgs[1], storeCfg)
 		checkLeave(t, a, b)
 	})
 	t.Run("etcd", func(t *testing.T) {

@@ -2,7 +2,6 @@ package cluster_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -48,14 +47,10 @@ func startNodeWith(t *testing.T, cfg cluster.Config, storeCfg mongo.Config, ac a
 // synchronization while our lookups read it, which -race reports.)
 func TestPresenceAcrossNodes(t *testing.T) {
 	storeCfg := mongotest.Config(t, mongotest.URI(t))
-	p1, p2 := freePort(t), freePort(t)
-	peers := []string{fmt.Sprintf("127.0.0.1:%d", p1), fmt.Sprintf("127.0.0.1:%d", p2)}
-	cfg := func(am int) cluster.Config {
-		return cluster.Config{Provider: cluster.ProviderAutoManaged, Port: freePort(t), AutoManagedPort: am, Peers: peers}
-	}
+	cfgs := autoManagedPair(t)
 	ac := actors.Config{PresenceLease: 1500 * time.Millisecond}
-	a := startNodeWith(t, cfg(p1), storeCfg, ac)
-	b := startNodeWith(t, cfg(p2), storeCfg, ac)
+	a := startNodeWith(t, cfgs[0], storeCfg, ac)
+	b := startNodeWith(t, cfgs[1], storeCfg, ac)
 	waitMembers(t, 2, a, b)
 
 	res, err := a.node.Request("presence-conv", &actors.CreateConversation{Kind: "group", Title: "p", CreatedBy: "alice",

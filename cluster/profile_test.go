@@ -1,12 +1,10 @@
 package cluster_test
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/actorchat/engine/actors"
-	"github.com/actorchat/engine/cluster"
 	"github.com/actorchat/engine/persistence/mongo/mongotest"
 )
 
@@ -15,13 +13,9 @@ import (
 // other, and not carol, who shares no conversation with her.
 func TestProfileAcrossNodes(t *testing.T) {
 	storeCfg := mongotest.Config(t, mongotest.URI(t))
-	p1, p2 := freePort(t), freePort(t)
-	peers := []string{fmt.Sprintf("127.0.0.1:%d", p1), fmt.Sprintf("127.0.0.1:%d", p2)}
-	cfg := func(am int) cluster.Config {
-		return cluster.Config{Provider: cluster.ProviderAutoManaged, Port: freePort(t), AutoManagedPort: am, Peers: peers}
-	}
-	a := startNodeWith(t, cfg(p1), storeCfg, actors.Config{})
-	b := startNodeWith(t, cfg(p2), storeCfg, actors.Config{})
+	cfgs := autoManagedPair(t)
+	a := startNodeWith(t, cfgs[0], storeCfg, actors.Config{})
+	b := startNodeWith(t, cfgs[1], storeCfg, actors.Config{})
 	waitMembers(t, 2, a, b)
 
 	for conv, members := range map[string][]string{"profile-shared": {"alice", "bob"}, "profile-other": {"carol", "dave"}} {
